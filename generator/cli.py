@@ -1,0 +1,125 @@
+"""Thin Click commands: parse options, call the library, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from generator import __version__
+from generator.errors import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, GuidegenError, Problem
+from generator.project import Project, load_project
+
+
+class _Group(click.Group):
+    """Catch our errors once: one line each, no traceback unless --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GuidegenError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            for line in exc.lines():
+                click.echo(f"error: {line}" if not exc.problems and not exc.path else line,
+                           err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="guidegen")
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Project folder (holds guidegen.toml).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
+    """guidegen: personalised race-recovery guides (HTML, branded PDF, .ics) and a site,
+    from Markdown content modules and a roster of athletes.
+
+    Exit codes: 0 all good; 1 some inputs were invalid (the rest was built);
+    2 usage error or nothing could be built.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(project_dir=project_dir, debug=debug)
+
+
+def _project(ctx: click.Context) -> Project:
+    if "project" not in ctx.obj:
+        ctx.obj["project"] = load_project(ctx.obj["project_dir"])
+    return ctx.obj["project"]
+
+
+def report_problems(problems: list[Problem], strict: bool = False) -> int:
+    """Print problems one per line; return the exit code they imply."""
+    for p in problems:
+        click.echo(str(p), err=True)
+    errors = [p for p in problems if p.severity == "error" or strict]
+    return EXIT_INVALID_INPUT if errors else EXIT_OK
+
+
+roster_arg = click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
+
+
+@cli.command()
+@click.argument("roster", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_context
+def check(ctx: click.Context, roster: Path | None, strict: bool) -> None:
+    """Validate content, brands and (optionally) a ROSTER; one line per problem."""
+    from generator.inputs import load_inputs
+
+    project = _project(ctx)
+    inputs = load_inputs(project, roster)
+    if roster is not None:
+        for athlete in inputs.athletes:
+            for w in inputs.timeline_for(athlete).warnings:
+                inputs.problems.append(Problem(str(roster), None, f"{athlete.id}: {w}",
+                                               severity="warning"))
+    code = report_problems(inputs.problems, strict)
+    if not inputs.modules or not inputs.brands:
+        code = EXIT_USAGE
+    summary = (f"{len(inputs.modules)} modules, {len(inputs.brands)} brands"
+               + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
+               + f": {len(inputs.errors)} errors, {len(inputs.warnings)} warnings")
+    click.echo(summary, err=True)
+    ctx.exit(code)
+
+
+@cli.command()
+@roster_arg
+@click.option("--id", "athlete_id", help="Only this athlete.")
+@click.option("--json", "as_json", is_flag=True, help="Print plans as JSON for other tools.")
+@click.pass_context
+def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: bool) -> None:
+    """Print each athlete's dated plan (a table, or JSON with --json)."""
+    from generator.inputs import load_inputs
+
+    inputs = load_inputs(_project(ctx), roster)
+    athletes = _select(inputs.athletes, athlete_id, roster)
+    plans = [inputs.timeline_for(a) for a in athletes]
+    if as_json:
+        click.echo(json.dumps([p.to_dict() for p in plans], ensure_ascii=False, indent=2))
+    else:
+        from generator.tables import print_timelines
+
+        print_timelines(plans, athletes)
+    ctx.exit(report_problems(inputs.problems))
+
+
+def _select(athletes, athlete_id: str | None, roster: Path):
+    if athlete_id is None:
+        return athletes
+    chosen = [a for a in athletes if a.id == athlete_id]
+    if not chosen:
+        raise GuidegenError(f"no valid athlete with id {athlete_id!r}", path=str(roster))
+    return chosen
+
+
+def main() -> None:
+    cli(prog_name="guidegen")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

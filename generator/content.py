@@ -1,0 +1,253 @@
+"""Content modules: Markdown files with validated YAML front matter."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import frontmatter
+import markdown
+import nh3
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from generator.errors import Problem, display_path, pydantic_problems, yaml_error_line
+from generator.yamllines import yaml_node_line
+
+Kind = Literal["maintenance", "pre-race", "post-race"]
+Pressure = Literal["light", "moderate", "firm"]
+Experience = Literal["first", "returning", "competitive"]
+Distance = Literal["marathon", "half-marathon", "ultra"]
+Frequency = Literal["weekly", "biweekly", "auto"]
+SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SessionRule(_Strict):
+    """One timeline rule, declared next to the prose that explains it."""
+
+    kind: Kind
+    pressure: Pressure
+    duration: int = Field(default=60, ge=15, le=180)
+    stop_days_before: int | None = Field(default=None, ge=7, le=60)
+    every: Literal["athlete", "auto", "weekly", "biweekly"] | None = None
+    days_before: tuple[int, int] | None = None
+    days_after: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> SessionRule:
+        allowed = {
+            "maintenance": {"stop_days_before", "every"},
+            "pre-race": {"days_before"},
+            "post-race": {"days_after"},
+        }[self.kind]
+        for name in ("stop_days_before", "every", "days_before", "days_after"):
+            if getattr(self, name) is not None and name not in allowed:
+                raise ValueError(f"'{name}' does not apply to a {self.kind} session")
+        window = self.days_before if self.kind == "pre-race" else self.days_after
+        if self.kind != "maintenance":
+            if window is None:
+                name = "days_before" if self.kind == "pre-race" else "days_after"
+                raise ValueError(f"a {self.kind} session needs '{name}: [FIRST, LAST]'")
+            lo, hi = window
+            if not 1 <= lo <= hi <= 14:
+                raise ValueError("window must be [FIRST, LAST] with 1 <= FIRST <= LAST <= 14")
+        if self.kind == "pre-race" and self.pressure != "light" and self.days_before[0] <= 7:
+            raise ValueError("sessions in the 7 days before the race must be light")
+        return self
+
+    @property
+    def stop(self) -> int:
+        return self.stop_days_before if self.stop_days_before is not None else 10
+
+    @property
+    def frequency(self) -> str:
+        return self.every or "athlete"
+
+
+class When(_Strict):
+    """Conditions on the athlete for including a module in their guide."""
+
+    experience: list[Experience] | None = None
+    distance: list[Distance] | None = None
+    focus_areas: list[str] | None = None
+    massage_frequency: list[Frequency] | None = None
+
+    def matches(self, athlete) -> bool:
+        for name in ("experience", "distance", "massage_frequency"):
+            wanted = getattr(self, name)
+            if wanted is not None and getattr(athlete, name) not in wanted:
+                return False
+        if self.focus_areas is not None:
+            have = {a.lower() for a in athlete.focus_areas}
+            if not have & {a.lower() for a in self.focus_areas}:
+                return False
+        return True
+
+
+class FrontMatter(_Strict):
+    title: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(default=None, pattern=SLUG_RE)
+    order: int = 100
+    summary: str | None = Field(default=None, max_length=300)
+    tags: list[str] = []
+    draft: bool = False
+    audience: list[Literal["guide", "site"]] = ["guide", "site"]
+    when: When = When()
+    sessions: list[SessionRule] = []
+
+
+@dataclass(frozen=True)
+class Module:
+    slug: str
+    title: str
+    order: int
+    summary: str | None
+    tags: tuple[str, ...]
+    draft: bool
+    audience: tuple[str, ...]
+    when: When
+    sessions: tuple[SessionRule, ...]
+    html: str  # sanitised body HTML, body headings start at h2
+    source: str  # path as shown in messages
+    digest: str  # sha256 of the source file
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def for_guide(self, athlete) -> bool:
+        return not self.draft and "guide" in self.audience and self.when.matches(athlete)
+
+    @property
+    def on_site(self) -> bool:
+        return not self.draft and "site" in self.audience
+
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "em", "figcaption", "figure", "h2", "h3",
+    "h4", "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul", "dl", "dt", "dd", "span", "div",
+}
+_ALLOWED_ATTRS = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"align", "scope"},
+    "td": {"align"},
+    "abbr": {"title"},
+    "*": {"id"},
+}
+
+
+def sanitise(html: str) -> str:
+    """Trusted-author Markdown still goes through nh3: no script, no handlers, no javascript:."""
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={k: set(v) for k, v in _ALLOWED_ATTRS.items()},
+        url_schemes={"http", "https", "mailto", "data"},
+        link_rel="noopener noreferrer",
+    )
+
+
+def render_markdown(body: str) -> str:
+    md = markdown.Markdown(
+        extensions=["extra", "sane_lists", "toc"],
+        extension_configs={"toc": {"permalink": False}},
+        output_format="html",
+    )
+    return sanitise(md.convert(body))
+
+
+def shift_headings(html: str, by: int) -> str:
+    """Demote headings so a module body nests under its section title."""
+
+    def repl(m: re.Match) -> str:
+        level = min(6, int(m.group(2)) + by)
+        return f"<{m.group(1)}h{level}"
+
+    return re.sub(r"<(/?)h([1-6])", repl, html)
+
+
+def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(shown, None, f"not valid UTF-8 ({exc.reason})")]
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return None, [Problem(shown, 1, "front matter missing: the file must start with '---'")]
+    try:
+        fm_text, body = frontmatter.YAMLHandler().split(text)
+    except ValueError:
+        return None, [Problem(shown, 1, "front matter is not closed by a '---' line")]
+    offset = 1  # the opening '---' line
+    try:
+        data = yaml.safe_load(fm_text)
+    except yaml.YAMLError as exc:
+        line = yaml_error_line(exc)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [Problem(shown, line + offset if line else 1, f"invalid YAML: {reason}")]
+    if not isinstance(data, dict):
+        return None, [Problem(shown, 2, "front matter must be a mapping of keys to values")]
+    try:
+        meta = FrontMatter.model_validate(data)
+    except ValidationError as exc:
+        return None, pydantic_problems(
+            exc, shown, lambda loc: yaml_node_line(fm_text, loc, offset), 2
+        )
+    module = Module(
+        slug=meta.slug or path.stem,
+        title=meta.title,
+        order=meta.order,
+        summary=meta.summary,
+        tags=tuple(meta.tags),
+        draft=meta.draft,
+        audience=tuple(meta.audience),
+        when=meta.when,
+        sessions=tuple(meta.sessions),
+        html=render_markdown(body),
+        source=shown,
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+    return module, []
+
+
+def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Module], list[Problem]]:
+    """Every ``*.md`` under ``content_dir``, sorted by (order, slug); problems for the rest."""
+    modules: list[Module] = []
+    problems: list[Problem] = []
+    if not content_dir.is_dir():
+        return [], [Problem(display_path(content_dir, root), None, "content folder not found")]
+    seen_slug: dict[str, str] = {}
+    seen_kind: dict[str, str] = {}
+    for path in sorted(content_dir.rglob("*.md")):
+        shown = display_path(path, root)
+        module, probs = parse_module(path, shown)
+        problems.extend(probs)
+        if module is None:
+            continue
+        if not re.match(SLUG_RE, module.slug):
+            problems.append(Problem(shown, None, f"file name {path.stem!r} is not a valid slug "
+                                    "(lowercase letters, digits, '-'); set 'slug:'", "slug"))
+            continue
+        if module.slug in seen_slug:
+            problems.append(Problem(shown, None, f"slug {module.slug!r} is already used by "
+                                    f"{seen_slug[module.slug]}", "slug"))
+            continue
+        if not module.draft:
+            clash = [r.kind for r in module.sessions if r.kind in seen_kind]
+            if clash:
+                problems.append(Problem(shown, None, f"a {clash[0]} session rule is already "
+                                        f"declared in {seen_kind[clash[0]]}", "sessions"))
+                continue
+            for rule in module.sessions:
+                seen_kind[rule.kind] = shown
+        seen_slug[module.slug] = shown
+        modules.append(module)
+    modules.sort(key=lambda m: (m.order, m.slug))
+    return modules, problems

@@ -1,0 +1,131 @@
+"""Problems that carry their source, and the one exception hierarchy.
+
+Loaders never raise for a single bad item: they return the good items plus a
+list of :class:`Problem` (``path:line: field: message``).  Whole-command
+failures raise a :class:`GuidegenError`, which knows its exit code and is
+caught once, in the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_INVALID_INPUT = 1
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input file."""
+
+    path: str
+    line: int | None
+    message: str
+    field: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        field = f"{self.field}: " if self.field else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{field}{self.message}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class GuidegenError(Exception):
+    """Base class: an error the CLI shows as one line and exits with ``exit_code``."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        problems: list[Problem] | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.problems = problems or []
+
+    def lines(self) -> list[str]:
+        """What the CLI prints: one line per problem."""
+        return [str(p) for p in self.problems] or [str(self)]
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(GuidegenError):
+    """The project configuration cannot be used: nothing can be built."""
+
+
+class UsageError(GuidegenError):
+    """The command line asks for something impossible."""
+
+
+class DependencyError(GuidegenError):
+    """A system library (Pango, HarfBuzz...) is missing; the message says what to install."""
+
+
+class RenderError(GuidegenError):
+    """A template failed to render (syntax error, undefined variable)."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """Path as users typed it: relative to ``root`` (or cwd) when inside it."""
+    for base in (root, Path.cwd()):
+        if base is None:
+            continue
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def yaml_error_line(exc: Exception) -> int | None:
+    """1-based line of a PyYAML error, if it has a mark."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def pydantic_problems(
+    exc, path: str, line_of: callable, default_line: int | None, severity: str = "error"
+) -> list[Problem]:
+    """Turn a pydantic ValidationError into located problems.
+
+    ``line_of(loc)`` maps a field location tuple to a line number (or None).
+    """
+    problems = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        field = ".".join(loc) if loc else None
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif "input" in err and err["type"] not in ("missing",) and not isinstance(
+            err["input"], dict
+        ):
+            got = repr(err["input"])
+            if len(got) > 60:
+                got = got[:57] + "..."
+            msg = f"{msg} (got {got})"
+        problems.append(
+            Problem(path, line_of(loc) or default_line, msg, field=field, severity=severity)
+        )
+    return problems

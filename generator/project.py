@@ -1,0 +1,124 @@
+"""guidegen.toml: the project's configuration schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from generator.errors import ConfigError, pydantic_problems
+from generator.tomlsource import read_toml, toml_key_line
+
+CONFIG_NAME = "guidegen.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectSection(_Strict):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    default_brand: str
+    site_brand: str | None = None
+    roster: str | None = None
+    content_dir: str = "content"
+    brands_dir: str = "brands"
+    templates_dir: str = "templates"
+    output_dir: str = "output"
+    paper: str | None = None  # overrides every brand's paper when set
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("paper")
+    @classmethod
+    def _paper(cls, v: str | None) -> str | None:
+        if v is not None and v not in ("A4", "Letter"):
+            raise ValueError("must be 'A4' or 'Letter'")
+        return v
+
+
+class PlansSection(_Strict):
+    enabled: bool = True
+    secret_env: str = "GUIDEGEN_PLAN_SECRET"
+
+
+class PdfSection(_Strict):
+    variant: str = "pdf/ua-1"
+
+    @field_validator("variant")
+    @classmethod
+    def _variant(cls, v: str) -> str:
+        if v not in ("pdf/ua-1", "pdf/a-3b", "none"):
+            raise ValueError("must be 'pdf/ua-1', 'pdf/a-3b' or 'none'")
+        return v
+
+
+class ProjectConfig(_Strict):
+    project: ProjectSection
+    plans: PlansSection = PlansSection()
+    pdf: PdfSection = PdfSection()
+
+
+class Project:
+    """A loaded project: its root folder and validated configuration."""
+
+    def __init__(self, root: Path, config: ProjectConfig):
+        self.root = root.resolve()
+        self.config = config
+
+    @property
+    def settings(self) -> ProjectSection:
+        return self.config.project
+
+    def path(self, rel: str) -> Path:
+        return (self.root / rel).resolve()
+
+    @property
+    def content_dir(self) -> Path:
+        return self.path(self.settings.content_dir)
+
+    @property
+    def brands_dir(self) -> Path:
+        return self.path(self.settings.brands_dir)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.path(self.settings.templates_dir)
+
+    @property
+    def roster_path(self) -> Path | None:
+        return self.path(self.settings.roster) if self.settings.roster else None
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.settings.output_dir)
+
+
+def load_project(root: Path) -> Project:
+    """Read ``root/guidegen.toml``; every problem is reported at once."""
+    path = root / CONFIG_NAME
+    shown = str(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"no {CONFIG_NAME} here; run inside a project, pass --project DIR, "
+            "or create one with 'guidegen init DIR'",
+            path=shown,
+        )
+    data, problems = read_toml(path, shown)
+    if problems:
+        raise ConfigError(problems[0].message, path=shown, line=problems[0].line)
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        text = path.read_text(encoding="utf-8")
+        probs = pydantic_problems(exc, shown, lambda loc: toml_key_line(text, loc), None)
+        raise ConfigError(str(probs[0]), problems=probs) from None
+    return Project(root, config)
