@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from generator import __version__
-from generator.errors import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, GuidegenError, Problem
+from generator.errors import (
+    EXIT_INVALID_INPUT,
+    EXIT_OK,
+    EXIT_USAGE,
+    GuidegenError,
+    Problem,
+    UsageError,
+)
 from generator.project import Project, load_project
 
 
@@ -106,6 +113,63 @@ def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: 
 
         print_timelines(plans, athletes)
     ctx.exit(report_problems(inputs.problems))
+
+
+@cli.command()
+@roster_arg
+@click.option("--id", "athlete_id", help="Athlete id (required when the roster has several).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "ics"]), default="pdf",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Output file (default: <id>.<format> in the current folder; '-' = stdout).")
+@click.pass_context
+def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
+          output: Path | None) -> None:
+    """Make one athlete's guide as PDF, HTML or ICS."""
+    from generator.guides import GuideMaker
+    from generator.inputs import load_inputs
+    from generator.write import write_atomic
+
+    inputs = load_inputs(_project(ctx), roster)
+    if athlete_id is None and len(inputs.athletes) != 1:
+        raise UsageError(f"the roster has {len(inputs.athletes)} valid athletes; pick one "
+                         "with --id ID")
+    athlete = _select(inputs.athletes, athlete_id, roster)[0]
+    result = GuideMaker(inputs).make(athlete, (fmt,))
+    data = result.files[fmt]
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        target = output or Path(f"{athlete.id}.{fmt}")
+        write_atomic(target, data)
+        click.echo(f"wrote {target} ({len(data):,} bytes)", err=True)
+    ctx.exit(report_problems(inputs.problems + result.problems))
+
+
+@cli.command()
+@roster_arg
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Output folder (default: the project's output folder).")
+@click.option("--formats", default="pdf,html,ics", show_default=True,
+              help="Comma-separated formats to make: pdf, html, ics.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_context
+def batch(ctx: click.Context, roster: Path, out: Path | None, formats: str,
+          strict: bool) -> None:
+    """Make every athlete's guide into OUT/guides/<brand>/<id>.{pdf,html,ics}."""
+    from generator.build import build_guides
+    from generator.guides import parse_formats
+    from generator.inputs import load_inputs
+
+    project = _project(ctx)
+    fmts = parse_formats(formats)
+    inputs = load_inputs(project, roster)
+    summary = build_guides(inputs, out or project.output_dir, fmts)
+    code = report_problems(inputs.problems + summary.problems, strict)
+    click.echo(summary.line(), err=True)
+    if summary.built == 0 and inputs.athletes:
+        code = EXIT_USAGE
+    ctx.exit(code)
 
 
 def _select(athletes, athlete_id: str | None, roster: Path):

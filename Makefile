@@ -1,0 +1,39 @@
+# make demo  - create .venv, install, build the example project into output/
+# make test  - create .venv, install with test extras, run pytest
+# make bench - run the benchmarks (writes benchmarks/results.md)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	GUIDEGEN_PLAN_SECRET=$${GUIDEGEN_PLAN_SECRET:-demo-secret-change-me-0123456789} \
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-1790000000} \
+	$(BIN)/guidegen build --out output
+	@echo "Open output/site/index.html and output/guides/"
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check generator tests benchmarks
+
+clean:
+	rm -rf output .pytest_cache .hypothesis

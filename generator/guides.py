@@ -1,0 +1,95 @@
+"""One athlete's guide in every format: HTML, PDF, ICS.
+
+Formats are a registry keyed by name (Lektor-style) so an unknown one is a
+clear error, and PDF support (WeasyPrint) is only loaded when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import Problem, UsageError
+from generator.ics import make_ics
+from generator.inputs import Inputs
+from generator.render import Renderer
+
+FORMATS = ("pdf", "html", "ics")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in names if f not in FORMATS]
+    if unknown or not names:
+        raise UsageError(f"unknown format {unknown[0] if unknown else text!r}; "
+                         f"choose from {', '.join(FORMATS)}")
+    return names
+
+
+@dataclass
+class GuideResult:
+    athlete_id: str
+    files: dict[str, bytes] = field(default_factory=dict)  # format -> bytes
+    problems: list[Problem] = field(default_factory=list)
+
+
+class GuideMaker:
+    """Makes guides for one project; keeps the renderer and (lazily) a PdfMaker."""
+
+    def __init__(self, inputs: Inputs, renderer: Renderer | None = None):
+        self.inputs = inputs
+        project = inputs.project
+        self.renderer = renderer or Renderer(project.templates_dir, project)
+        self._pdf = None
+
+    @property
+    def pdf_maker(self):
+        if self._pdf is None:
+            from generator.pdf import PdfMaker
+
+            self._pdf = PdfMaker([self.inputs.project.root],
+                                 self.inputs.project.config.pdf.variant)
+        return self._pdf
+
+    def stylesheets(self, brand) -> list:
+        base = self.inputs.project.templates_dir.as_uri() + "/"
+        maker = self.pdf_maker
+        css = [maker.stylesheet(self.renderer.asset(name, brand), base)
+               for name in ("assets/guide.css", "assets/print.css")]
+        return css
+
+    def paper(self, brand) -> str:
+        return self.inputs.project.settings.paper or brand.paper
+
+    def make(self, athlete, formats: tuple[str, ...]) -> GuideResult:
+        inputs = self.inputs
+        brand = inputs.brand_for(athlete)
+        modules = inputs.modules_for(athlete)
+        timeline = inputs.timeline_for(athlete)
+        result = GuideResult(athlete.id)
+        source = inputs.project.settings.roster or "roster"
+        for w in timeline.warnings:
+            result.problems.append(Problem(source, None, f"{athlete.id}: {w}",
+                                           severity="warning"))
+        if "html" in formats:
+            result.files["html"] = self.renderer.guide_html(
+                athlete, brand, modules, timeline, "html").encode()
+        if "pdf" in formats:
+            html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
+            data, refused = self.pdf_maker.pdf(
+                html, self.inputs.project.root.as_uri() + "/", self.stylesheets(brand),
+                identifier=f"{brand.id}/{athlete.id}")
+            result.files["pdf"] = data
+            for url in refused:
+                result.problems.append(Problem(source, None, f"{athlete.id}: refused to fetch "
+                                               f"{url} (only data: URLs and project files are "
+                                               "allowed)", severity="warning"))
+        if "ics" in formats:
+            result.files["ics"] = make_ics(athlete, brand, timeline)
+        return result
+
+
+def guide_paths(out: Path, brand_id: str, athlete_id: str) -> dict[str, Path]:
+    """Output paths come from validated ids only (never raw text)."""
+    folder = out / "guides" / brand_id
+    return {fmt: folder / f"{athlete_id}.{fmt}" for fmt in FORMATS}

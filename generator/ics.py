@@ -1,0 +1,79 @@
+"""Timeline -> iCalendar (RFC 5545) with stable UIDs and no wall-clock stamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from generator import __version__
+
+PRESSURE_WORDS = {"light": "light pressure", "moderate": "moderate pressure",
+                  "firm": "firm pressure"}
+
+
+def _stamp(timeline) -> dt.datetime:
+    """DTSTAMP must exist but must not be 'now': SOURCE_DATE_EPOCH, else training start."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.combine(timeline.training_start, dt.time(0, 0), tzinfo=dt.UTC)
+
+
+def session_uid(athlete_id: str, brand_id: str, kind: str, index: int) -> str:
+    """Same athlete and session -> same UID on every rebuild."""
+    return f"{athlete_id}.{kind}.{index}@{brand_id}.guidegen"
+
+
+def make_ics(athlete, brand, timeline, sequence: int = 0) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", f"-//guidegen//guidegen {__version__}//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"{athlete.race_name}: recovery plan ({brand.name})")
+    cal.add("x-wr-timezone", brand.timezone)
+    tz = ZoneInfo(brand.timezone)
+    stamp = _stamp(timeline)
+    counters: dict[str, int] = {}
+    for s in timeline.sessions:
+        index = counters.get(s.kind, 0)
+        counters[s.kind] = index + 1
+        ev = icalendar.Event()
+        ev.add("uid", session_uid(athlete.id, brand.id, s.kind, index))
+        ev.add("dtstamp", stamp)
+        ev.add("sequence", sequence)
+        if s.kind == "race":
+            ev.add("summary", f"Race day: {athlete.race_name}")
+            ev.add("dtstart", s.date)
+            ev.add("dtend", s.date + dt.timedelta(days=1))
+            ev.add("transp", "TRANSPARENT")
+            ev.add("description", f"Good luck, {athlete.name}! No massage today. "
+                   f"Book your post-race session: {brand.booking_url}")
+            ev.add("categories", ["Race"])
+        else:
+            hour, minute = map(int, s.time.split(":"))
+            start = dt.datetime.combine(s.date, dt.time(hour, minute), tzinfo=tz)
+            ev.add("summary", f"{s.title} ({brand.name})")
+            ev.add("dtstart", start)
+            ev.add("dtend", start + dt.timedelta(minutes=s.duration))
+            ev.add("transp", "OPAQUE")
+            ev.add("location", brand.address)
+            ev.add("description", f"{s.title}, {PRESSURE_WORDS[s.pressure]}, "
+                   f"{s.duration} minutes ({s.phase} phase). Book or change: "
+                   f"{brand.booking_url}")
+            ev.add("url", brand.booking_url)
+            ev.add("categories", ["Sports massage"])
+            alarm = icalendar.Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Tomorrow: {s.title} at {s.time}")
+            alarm.add("trigger", dt.timedelta(days=-1))
+            ev.add_component(alarm)
+        cal.add_component(ev)
+    # a VTIMEZONE covering just the plan (plus a year's margin), not 1970-2038
+    first = timeline.sessions[0].date - dt.timedelta(days=366)
+    last = timeline.sessions[-1].date + dt.timedelta(days=366)
+    cal.add_missing_timezones(first_date=first, last_date=last)
+    return cal.to_ical()

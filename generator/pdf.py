@@ -1,0 +1,117 @@
+"""HTML -> PDF with WeasyPrint: locked-down fetcher, reused fonts and stylesheets.
+
+WeasyPrint is imported lazily (inside :class:`PdfMaker`) so that HTML-only
+commands never pay for its import or need Pango.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import urllib.parse
+from pathlib import Path
+
+from generator.errors import DependencyError
+
+PANGO_HINT = (
+    "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
+    "apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 (optional, faster: libharfbuzz-subset0). "
+    "Run 'guidegen doctor' for details."
+)
+VARIANTS = {"pdf/ua-1": "pdf/ua-1", "pdf/a-3b": "pdf/a-3b", "none": None}
+
+
+def import_weasyprint():
+    try:
+        import weasyprint
+    except OSError as exc:  # missing shared library (Pango, GObject...)
+        raise DependencyError(f"{PANGO_HINT} ({exc})") from None
+    return weasyprint
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+def make_fetcher(allowed_roots: list[Path], refused: list[str]):
+    """A URLFetcher that serves only ``data:`` URLs and files inside ``allowed_roots``.
+
+    Anything else (http, https, ftp, files outside, ``..`` escapes, symlinks that
+    leave the project) is refused, recorded in ``refused`` and never fetched.
+    """
+    weasyprint = import_weasyprint()
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    roots = [r.resolve() for r in allowed_roots]
+
+    class LockedFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False,
+                             timeout=5)
+
+        def fetch(self, url, headers=None):
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                parsed = urllib.parse.urlsplit(url)
+                path = Path(urllib.parse.unquote(parsed.path))
+                if parsed.netloc not in ("", "localhost") or ".." in path.parts:
+                    return self._refuse(url)
+                real = path.resolve()
+                if any(real.is_relative_to(root) for root in roots) and real.is_file():
+                    mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, real.read_bytes(), {"Content-Type": mime})
+            return self._refuse(url)
+
+        def _refuse(self, url):
+            shown = url if len(url) < 120 else url[:117] + "..."
+            refused.append(shown)
+            raise RefusedURL(f"refused to fetch {shown} (only data: URLs and project files)")
+
+    del weasyprint
+    return LockedFetcher()
+
+
+class PdfMaker:
+    """One per worker: keeps FontConfiguration and parsed CSS across guides."""
+
+    def __init__(self, allowed_roots: list[Path], variant: str = "pdf/ua-1"):
+        self.wp = import_weasyprint()
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.font_config = FontConfiguration()
+        self.refused: list[str] = []
+        self.fetcher = make_fetcher(allowed_roots, self.refused)
+        self.variant = VARIANTS[variant]
+        self._css: dict[str, object] = {}
+        # WeasyPrint logs refused resources as errors; our fetcher already records them
+        logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
+
+    def stylesheet(self, source: str, base_url: str):
+        key = hashlib.sha256((base_url + "\0" + source).encode()).hexdigest()
+        if key not in self._css:
+            self._css[key] = self.wp.CSS(string=source, base_url=base_url,
+                                         url_fetcher=self.fetcher,
+                                         font_config=self.font_config)
+        return self._css[key]
+
+    def document(self, html: str, base_url: str, stylesheets: list):
+        """Lay out ``html``; returns WeasyPrint's Document (pages can be reused)."""
+        return self.wp.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher).render(
+            stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True,
+            pdf_variant=self.variant)
+
+    def write(self, document, identifier: str) -> bytes:
+        """Deterministic PDF bytes: fixed identifier, no wall-clock dates."""
+        return document.write_pdf(pdf_identifier=hashlib.md5(identifier.encode()).digest(),
+                                  pdf_variant=self.variant, pdf_tags=True)
+
+    def pdf(self, html: str, base_url: str, stylesheets: list, identifier: str) -> tuple[bytes,
+                                                                                          list]:
+        """Render one PDF; returns the bytes and the URLs refused while rendering."""
+        start = len(self.refused)
+        doc = self.document(html, base_url, stylesheets)
+        data = self.write(doc, identifier)
+        return data, self.refused[start:]

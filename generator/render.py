@@ -1,0 +1,208 @@
+"""The render phase: Jinja templates + inputs -> HTML strings.
+
+One environment per brand (a brand's ``templates/`` folder is searched before
+the project's), autoescaping on, StrictUndefined so a typo in a template is an
+error rather than a blank.  No I/O happens here beyond reading templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import segno
+from markupsafe import Markup
+
+from generator.content import Module, shift_headings
+from generator.errors import RenderError
+
+DISCLAIMER = (
+    "This guide is general information about sports massage, not medical advice. "
+    "Ask your doctor or clinician before changing your training or treatment, "
+    "and stop any session that hurts."
+)
+
+
+def date_long(d: dt.date) -> str:
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def date_short(d: dt.date) -> str:
+    return f"{d.day} {d:%b}"
+
+
+def date_iso(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def build_date() -> dt.date | None:
+    """The build date shown in outputs comes only from SOURCE_DATE_EPOCH."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    except (ValueError, OverflowError):
+        return None
+
+
+@dataclass(frozen=True)
+class GuideModule:
+    slug: str
+    title: str
+    summary: str | None
+    html: Markup
+    session_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    days_total: int
+    weeks_total: int
+    pre_race: object
+    post_race: object
+    maintenance_count: int
+    first_session: object
+
+
+@dataclass(frozen=True)
+class Visual:
+    phases: list
+    marks: list
+    race_x: float
+    start: dt.date
+    end: dt.date
+
+
+def visual_timeline(timeline) -> Visual:
+    """Geometry for the drawn timeline: x and width in percent of the whole span."""
+    start = min(timeline.training_start, timeline.phases[0].start)
+    end = timeline.phases[-1].end
+    span = max(1, (end - start).days + 1)
+
+    def x(day: dt.date) -> float:
+        return round((day - start).days / span * 100, 3)
+
+    phases = [dict(name=p.name, start=p.start, end=p.end, x=x(p.start),
+                   width=round(((p.end - p.start).days + 1) / span * 100, 3))
+              for p in timeline.phases]
+    marks = [dict(x=round(x(s.date) + 50 / span, 3), date=s.date, kind=s.kind,
+                  pressure=s.pressure, label=s.title) for s in timeline.sessions]
+    return Visual(phases, marks, round(x(timeline.race_date) + 50 / span, 3), start, end)
+
+
+def facts_of(timeline) -> Facts:
+    days = (timeline.race_date - timeline.training_start).days
+    pre = timeline.of_kind("pre-race")
+    post = timeline.of_kind("post-race")
+    massages = [s for s in timeline.sessions if s.kind != "race"]
+    return Facts(days, math.ceil(days / 7), pre[0] if pre else None, post[0] if post else None,
+                 len(timeline.of_kind("maintenance")), massages[0] if massages else None)
+
+
+def qr_svg(url: str, colour: str = "#000000") -> Markup:
+    svg = segno.make(url, error="m").svg_inline(scale=4, dark=colour, light="#ffffff",
+                                               omitsize=True)
+    return Markup(svg)
+
+
+class Renderer:
+    """Renders guides (and, later, site pages) for a project."""
+
+    def __init__(self, templates_dir: Path, project):
+        self.templates_dir = templates_dir
+        self.project = project
+        self._envs: dict[str | None, jinja2.Environment] = {}
+
+    def env(self, brand=None) -> jinja2.Environment:
+        key = brand.id if brand is not None else None
+        if key not in self._envs:
+            paths = [str(self.templates_dir)]
+            if brand is not None and brand.templates_dir is not None:
+                paths.insert(0, str(brand.templates_dir))
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(paths),
+                autoescape=jinja2.select_autoescape(["html", "j2", "xml", "svg"],
+                                                    default_for_string=True),
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+            )
+            env.filters.update(date_long=date_long, date_short=date_short, date_iso=date_iso)
+            self._envs[key] = env
+        return self._envs[key]
+
+    def render(self, name: str, context: dict, brand=None) -> str:
+        try:
+            template = self.env(brand).get_template(name)
+            return template.render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(f"template syntax error: {exc.message}",
+                              path=exc.filename or name, line=exc.lineno) from None
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"template error: {exc.message}", path=_template_of(exc, name),
+                              line=_line_of(exc)) from None
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(f"template not found: {exc.name}", path=str(self.templates_dir)
+                              ) from None
+
+    def asset(self, name: str, brand=None) -> str:
+        """Source of a static template asset (CSS), honouring brand overrides."""
+        env = self.env(brand)
+        source, _filename, _ = env.loader.get_source(env, name)
+        return source
+
+    def guide_context(self, athlete, brand, modules: list[Module], timeline, mode: str) -> dict:
+        settings = self.project.settings
+        kinds = {}
+        for s in timeline.sessions:
+            if s.module:
+                kinds.setdefault(s.module, []).append(s.kind)
+        gms = [GuideModule(m.slug, m.title, m.summary, Markup(shift_headings(m.html, 1)),
+                           tuple(dict.fromkeys(kinds.get(m.slug, ()))))
+               for m in modules]
+        return dict(
+            mode=mode,
+            lang=athlete.locale or settings.language,
+            project=settings,
+            brand=brand,
+            athlete=athlete,
+            timeline=timeline,
+            modules=gms,
+            facts=facts_of(timeline),
+            visual=visual_timeline(timeline),
+            qr_svg=qr_svg(brand.booking_url, brand.colors.text),
+            disclaimer=DISCLAIMER,
+            build_date=build_date(),
+        )
+
+    def guide_html(self, athlete, brand, modules, timeline, mode: str = "html") -> str:
+        ctx = self.guide_context(athlete, brand, modules, timeline, mode)
+        return self.render("guide.html.j2", ctx, brand)
+
+
+def _template_of(exc: Exception, default: str) -> str:
+    tb = exc.__traceback__
+    found = default
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2") or name.endswith(".html"):
+            found = name
+        tb = tb.tb_next
+    return found
+
+
+def _line_of(exc: Exception) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2") or name.endswith(".html"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
