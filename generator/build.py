@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import GuidegenError, Problem
-from generator.guides import GuideMaker, guide_paths
+from generator.guides import PLAN, GuideMaker, guide_paths, plan_paths
 from generator.inputs import Inputs
 from generator.write import write_atomic
 
@@ -26,15 +26,22 @@ class Summary:
 
 
 def build_guides(inputs: Inputs, out: Path, formats: tuple[str, ...],
-                 progress=None) -> Summary:
-    """Render and write each athlete's guide; one failing guide never stops the rest."""
+                 progress=None, plan_tokens: dict[str, str] | None = None,
+                 jobs: int | None = None, force: bool = False) -> Summary:
+    """Render and write each athlete's guide; one failing guide never stops the rest.
+
+    With ``plan_tokens`` (athlete id -> token) each athlete also gets a private
+    plan page folder under ``out/site/plans/<token>/`` (page, PDF and ICS).
+    """
     summary = Summary()
     started = time.perf_counter()
     maker = GuideMaker(inputs)
+    want = formats if plan_tokens is None else tuple(dict.fromkeys((*formats, "pdf", "ics",
+                                                                     PLAN)))
     for athlete in inputs.athletes:
         brand = inputs.brand_for(athlete)
         try:
-            result = maker.make(athlete, formats)
+            result = maker.make(athlete, want)
         except GuidegenError as exc:
             summary.failed += 1
             summary.problems.append(Problem(exc.path or "template", exc.line,
@@ -42,8 +49,11 @@ def build_guides(inputs: Inputs, out: Path, formats: tuple[str, ...],
             continue
         summary.problems += result.problems
         paths = guide_paths(out, brand.id, athlete.id)
-        for fmt, data in result.files.items():
-            write_atomic(paths[fmt], data)
+        for fmt in formats:
+            write_atomic(paths[fmt], result.files[fmt])
+        if plan_tokens is not None:
+            for fmt, path in plan_paths(out, plan_tokens[athlete.id]).items():
+                write_atomic(path, result.files[fmt])
         summary.built += 1
         if progress is not None:
             progress(athlete)

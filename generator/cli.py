@@ -187,3 +187,22 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# Commands defined in sibling modules register themselves here (keeps this file small).
+# Each module exposes a list ``COMMANDS`` of click commands.
+def _register() -> None:
+    import importlib
+
+    for name in ("generator.cli_site", "generator.cli_mail"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()

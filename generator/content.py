@@ -172,6 +172,23 @@ def shift_headings(html: str, by: int) -> str:
     return re.sub(r"<(/?)h([1-6])", repl, html)
 
 
+def _split_front_matter(text: str) -> tuple[str, str, int]:
+    """(front matter, body, line offset of the front matter inside the file).
+
+    python-frontmatter keeps the newline after the opening '---', so the offset is
+    measured rather than assumed (assuming 1 put every YAML line one too low).
+    """
+    fm_text, body = frontmatter.YAMLHandler().split(text)
+    return fm_text, body, text.count("\n", 0, text.find(fm_text))
+
+
+def _front_matter_line(path: Path, loc: tuple[str, ...]) -> int:
+    """Line of a front-matter key in an already-parsed module (1 if not found)."""
+    text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+    fm_text, _, offset = _split_front_matter(text)
+    return yaml_node_line(fm_text, loc, offset) or 1
+
+
 def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
     raw = path.read_bytes()
     try:
@@ -182,10 +199,9 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
     if not text.startswith("---\n"):
         return None, [Problem(shown, 1, "front matter missing: the file must start with '---'")]
     try:
-        fm_text, body = frontmatter.YAMLHandler().split(text)
+        fm_text, body, offset = _split_front_matter(text)
     except ValueError:
         return None, [Problem(shown, 1, "front matter is not closed by a '---' line")]
-    offset = 1  # the opening '---' line
     try:
         data = yaml.safe_load(fm_text)
     except yaml.YAMLError as exc:
@@ -236,14 +252,17 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
                                     "(lowercase letters, digits, '-'); set 'slug:'", "slug"))
             continue
         if module.slug in seen_slug:
-            problems.append(Problem(shown, None, f"slug {module.slug!r} is already used by "
+            problems.append(Problem(shown, _front_matter_line(path, ("slug",)),
+                                    f"slug {module.slug!r} is already used by "
                                     f"{seen_slug[module.slug]}", "slug"))
             continue
         if not module.draft:
-            clash = [r.kind for r in module.sessions if r.kind in seen_kind]
+            clash = [(i, r.kind) for i, r in enumerate(module.sessions) if r.kind in seen_kind]
             if clash:
-                problems.append(Problem(shown, None, f"a {clash[0]} session rule is already "
-                                        f"declared in {seen_kind[clash[0]]}", "sessions"))
+                index, kind = clash[0]
+                line = _front_matter_line(path, ("sessions", str(index), "kind"))
+                problems.append(Problem(shown, line, f"a {kind} session rule is already "
+                                        f"declared in {seen_kind[kind]}", "sessions"))
                 continue
             for rule in module.sessions:
                 seen_kind[rule.kind] = shown

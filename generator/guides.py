@@ -15,6 +15,7 @@ from generator.inputs import Inputs
 from generator.render import Renderer
 
 FORMATS = ("pdf", "html", "ics")
+PLAN = "plan"  # the private web page (HTML in "plan" mode), made beside the formats
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -74,6 +75,9 @@ class GuideMaker:
         if "html" in formats:
             result.files["html"] = self.renderer.guide_html(
                 athlete, brand, modules, timeline, "html").encode()
+        if PLAN in formats:
+            result.files[PLAN] = self.renderer.guide_html(
+                athlete, brand, modules, timeline, "plan").encode()
         if "pdf" in formats:
             html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
             data, refused = self.pdf_maker.pdf(
@@ -93,3 +97,9 @@ def guide_paths(out: Path, brand_id: str, athlete_id: str) -> dict[str, Path]:
     """Output paths come from validated ids only (never raw text)."""
     folder = out / "guides" / brand_id
     return {fmt: folder / f"{athlete_id}.{fmt}" for fmt in FORMATS}
+
+
+def plan_paths(out: Path, token: str) -> dict[str, Path]:
+    """The private plan page folder: output/site/plans/<token>/."""
+    folder = out / "site" / "plans" / token
+    return {PLAN: folder / "index.html", "pdf": folder / "guide.pdf", "ics": folder / "plan.ics"}

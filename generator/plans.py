@@ -1,0 +1,36 @@
+"""Private plan pages: unguessable URL tokens derived from the athlete id."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from generator.errors import ConfigError
+
+MIN_SECRET_LENGTH = 16
+
+
+def plan_secret(env_name: str = "GUIDEGEN_PLAN_SECRET") -> bytes:
+    """The HMAC key, from the environment only (never from a file in the project)."""
+    secret = os.environ.get(env_name, "")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"plan pages are enabled but ${env_name} is {'too short' if secret else 'not set'}; "
+            f"set it to a random string of at least {MIN_SECRET_LENGTH} characters "
+            "(e.g. `export GUIDEGEN_PLAN_SECRET=$(python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')`), or set [plans] enabled = false"
+        )
+    return secret.encode()
+
+
+def plan_token(secret: bytes, athlete_id: str) -> str:
+    """HMAC-SHA256 of the id, truncated to 160 bits, URL-safe base32 (lowercase)."""
+    digest = hmac.new(secret, athlete_id.encode(), hashlib.sha256).digest()[:20]
+    return base64.b32encode(digest).decode().lower()
+
+
+def plan_dir(site_out: Path, token: str) -> Path:
+    return site_out / "plans" / token
