@@ -14,7 +14,15 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from generator.errors import Problem, display_path, yaml_error_line
 from generator.yamllines import yaml_node_line
@@ -146,13 +154,17 @@ class Athlete(BaseModel):
                                  "Europe/London)") from None
         return v
 
-    @model_validator(mode="after")
-    def _order(self) -> Athlete:
-        if self.training_start >= self.race_date:
-            raise ValueError("training_start must be before race_date")
-        if (self.race_date - self.training_start).days > 366:
-            raise ValueError("training_start is more than a year before race_date")
-        return self
+    @field_validator("training_start")
+    @classmethod
+    def _order(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        # a field validator (race_date is validated first), so the row error names
+        # its field: "training_start: must be before race_date"
+        race = info.data.get("race_date")
+        if race is not None and v >= race:
+            raise ValueError("must be before race_date")
+        if race is not None and (race - v).days > 366:
+            raise ValueError("is more than a year before race_date")
+        return v
 
 
 def _parse_date(v):
@@ -337,7 +349,13 @@ def load_roster(
 
 def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
     """One line per bad row: the first error names the field."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # id and training_start are derived from name/race_date when absent: their
+    # "missing" is a consequence of another error, never the one to report
+    causes = [e for e in errors
+              if not (e["type"] == "missing" and e["loc"] in (("id",), ("training_start",)))]
+    errors = causes or errors
+    err = errors[0]
     field = ".".join(str(p) for p in err["loc"]) or None
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
@@ -346,7 +364,7 @@ def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
         msg = f"{msg} (got {str(err.get('input'))[:40]!r})"
     elif err["type"] == "string_too_long":
         msg = f"{msg} (got {len(err.get('input', ''))})"
-    more = len(exc.errors()) - 1
+    more = len(errors) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''} in this row)"
     return Problem(shown, line, msg, field=field)

@@ -146,28 +146,46 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
     ctx.exit(report_problems(inputs.problems + result.problems))
 
 
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                           help="Worker processes (default: number of cores).")
+
+
 @cli.command()
 @roster_arg
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Output folder (default: the project's output folder).")
+@jobs_option
+@click.option("--shard", metavar="I/N", default=None,
+              help="Build only shard I of N (1-based); the union of all N shards equals the "
+                   "whole build. For cluster array jobs.")
 @click.option("--formats", default="pdf,html,ics", show_default=True,
               help="Comma-separated formats to make: pdf, html, ics.")
+@click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.pass_context
-def batch(ctx: click.Context, roster: Path, out: Path | None, formats: str,
-          strict: bool) -> None:
-    """Make every athlete's guide into OUT/guides/<brand>/<id>.{pdf,html,ics}."""
+def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
+          shard: str | None, formats: str, force: bool, strict: bool) -> None:
+    """Make every athlete's guide into OUT/guides/<brand>/<id>.{pdf,html,ics}.
+
+    Runs one worker per core, skips guides whose inputs are unchanged since the
+    last build (OUT/manifest.json) and removes guides of athletes no longer in
+    the roster.
+    """
+    from generator.batch import parse_shard
     from generator.build import build_guides
     from generator.guides import parse_formats
     from generator.inputs import load_inputs
+    from generator.progress import BatchProgress
 
     project = _project(ctx)
     fmts = parse_formats(formats)
+    the_shard = parse_shard(shard)
     inputs = load_inputs(project, roster)
-    summary = build_guides(inputs, out or project.output_dir, fmts)
+    summary = build_guides(inputs, out or project.output_dir, fmts, jobs=jobs, force=force,
+                           shard=the_shard, progress=BatchProgress())
     code = report_problems(inputs.problems + summary.problems, strict)
     click.echo(summary.line(), err=True)
-    if summary.built == 0 and inputs.athletes:
+    if summary.built + summary.unchanged == 0 and inputs.athletes and the_shard is None:
         code = EXIT_USAGE
     ctx.exit(code)
 

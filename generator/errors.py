@@ -113,7 +113,7 @@ def pydantic_problems(
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
         field = ".".join(loc) if loc else None
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif err["type"] == "missing":

@@ -1,0 +1,216 @@
+"""Fast batches: a process pool of workers that keep their WeasyPrint state,
+incremental rebuilds from the manifest, deterministic shards and progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import GuidegenError, Problem, UsageError
+from generator.guides import PLAN, GuideMaker, guide_paths, plan_paths
+from generator.inputs import Inputs
+from generator.manifest import MANIFEST, Manifest, guide_digest, tree_digest
+from generator.write import write_atomic
+
+GUIDE_TIMEOUT = int(os.environ.get("GUIDEGEN_GUIDE_TIMEOUT", "120"))  # seconds per guide
+
+
+@dataclass
+class Summary:
+    built: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"guides: {self.built} built, {self.unchanged} unchanged, {self.failed} failed, "
+                f"{self.removed} removed in {self.seconds:.1f}s")
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard must look like I/N (e.g. 2/8), got {text!r}") from None
+    if not 1 <= i <= n:
+        raise UsageError(f"--shard {text}: need 1 <= I <= N")
+    return i, n
+
+
+def in_shard(athlete_id: str, shard: tuple[int, int] | None) -> bool:
+    """Stable partition by a hash of the id: the same on every machine and run."""
+    if shard is None:
+        return True
+    i, n = shard
+    return int(hashlib.sha256(athlete_id.encode()).hexdigest()[:12], 16) % n == i - 1
+
+
+# ----------------------------------------------------------------- workers
+
+_MAKER: GuideMaker | None = None
+
+
+def _init_worker(inputs: Inputs) -> None:
+    global _MAKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _MAKER = GuideMaker(inputs)
+
+
+class GuideTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise GuideTimeout()
+
+
+def _make_one(maker: GuideMaker, athlete, want, formats, token, out: Path):
+    """Render one athlete and write its files; returns (id, files, problems, error)."""
+    inputs = maker.inputs
+    brand = inputs.brand_for(athlete)
+    old = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(GUIDE_TIMEOUT)
+    try:
+        result = maker.make(athlete, want)
+    except GuideTimeout:
+        return athlete.id, [], [], f"rendering took longer than {GUIDE_TIMEOUT}s; skipped"
+    except GuidegenError as exc:
+        return athlete.id, [], [], str(exc)
+    except Exception as exc:  # a bug or a pathological input: report, keep going
+        return athlete.id, [], [], f"{type(exc).__name__}: {exc}"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    written = []
+    paths = guide_paths(out, brand.id, athlete.id)
+    for fmt in formats:
+        write_atomic(paths[fmt], result.files[fmt])
+        written.append(paths[fmt])
+    if token is not None:
+        for fmt, path in plan_paths(out, token).items():
+            write_atomic(path, result.files[fmt])
+            written.append(path)
+    return athlete.id, [str(p.relative_to(out)) for p in written], result.problems, None
+
+
+def _work(athlete, want, formats, token, out):
+    return _make_one(_MAKER, athlete, want, formats, token, out)
+
+
+# ----------------------------------------------------------------- the batch
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
+              plan_tokens: dict[str, str] | None = None, jobs: int | None = None,
+              force: bool = False, shard: tuple[int, int] | None = None,
+              progress=None) -> Summary:
+    """Build every (changed) guide of the roster; one failure never stops the rest."""
+    started = time.perf_counter()
+    summary = Summary()
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_name = MANIFEST if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
+    manifest = Manifest.load(out / manifest_name)
+    templates = tree_digest(inputs.project.templates_dir)
+    want = formats if plan_tokens is None else tuple(dict.fromkeys((*formats, "pdf", "ics",
+                                                                     PLAN)))
+    athletes = [a for a in inputs.athletes if in_shard(a.id, shard)]
+
+    # which outputs are stale, which are current, which belong to athletes now gone
+    todo, digests = [], {}
+    for a in athletes:
+        token = plan_tokens.get(a.id) if plan_tokens else None
+        digests[a.id] = guide_digest(inputs, a, templates, want, token)
+        if force or not manifest.is_current(a.id, digests[a.id], out):
+            todo.append(a)
+        else:
+            summary.unchanged += 1
+    present = {a.id for a in athletes}
+    for gone in sorted(set(manifest.outputs) - present):
+        for rel in manifest.outputs.pop(gone).get("files", []):
+            target = (out / rel).resolve()
+            if target.is_relative_to(out.resolve()) and target.is_file():
+                target.unlink()
+                _prune_empty(target.parent, out)
+        summary.removed += 1
+    if progress is not None:
+        progress.start(len(todo))
+
+    def done(result, last_save=[0.0]):  # noqa: B006 - a small mutable cell on purpose
+        athlete_id, files, problems, error = result
+        summary.problems.extend(problems)
+        if error is None:
+            summary.built += 1
+            manifest.record(athlete_id, digests[athlete_id], files)
+        else:
+            summary.failed += 1
+            manifest.outputs.pop(athlete_id, None)
+            summary.problems.append(Problem(inputs.project.settings.roster or "roster", None,
+                                            f"{athlete_id}: {error}"))
+        if progress is not None:
+            progress.advance()
+        now = time.perf_counter()
+        if now - last_save[0] > 1.0:  # a crash loses at most a second of bookkeeping
+            manifest.save()
+            last_save[0] = now
+
+    jobs = max(1, jobs or default_jobs())
+    if jobs == 1 or len(todo) <= 1:
+        maker = GuideMaker(inputs)
+        for a in todo:
+            token = plan_tokens.get(a.id) if plan_tokens else None
+            done(_make_one(maker, a, want, formats, token, out))
+    else:
+        _run_pool(inputs, todo, want, formats, plan_tokens, out, min(jobs, len(todo)), done)
+    manifest.save()
+    if progress is not None:
+        progress.stop()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done) -> None:
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(inputs,)) as pool:
+        # keep a bounded number of tasks in flight: memory stays flat for huge rosters
+        pending, queue = set(), iter(todo)
+        limit = jobs * 4
+        while True:
+            while len(pending) < limit:
+                a = next(queue, None)
+                if a is None:
+                    break
+                token = plan_tokens.get(a.id) if plan_tokens else None
+                pending.add(pool.submit(_work, a, want, formats, token, out))
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                done(fut.result())
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
