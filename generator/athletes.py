@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from generator.errors import Problem, display_path, yaml_error_line
-from generator.yamllines import yaml_node_line
+from generator.yamllines import load_yaml, yaml_node_line
 
 FIELDS = (
     "id", "name", "email", "race_name", "race_date", "distance", "training_start",
@@ -248,7 +248,7 @@ class _RowShape:
 
 def _structured_records(text: str, shown: str, kind: str):
     try:
-        data = json.loads(text) if kind == "json" else yaml.safe_load(text)
+        data = json.loads(text) if kind == "json" else load_yaml(text)
     except json.JSONDecodeError as exc:
         raise _FileProblem(Problem(shown, exc.lineno, f"invalid JSON: {exc.msg}"))
     except yaml.YAMLError as exc:

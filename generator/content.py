@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from generator.errors import Problem, display_path, pydantic_problems, yaml_error_line
-from generator.yamllines import yaml_node_line
+from generator.yamllines import load_yaml, yaml_node_line
 
 Kind = Literal["maintenance", "pre-race", "post-race"]
 Pressure = Literal["light", "moderate", "firm"]
@@ -203,7 +203,7 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
     except ValueError:
         return None, [Problem(shown, 1, "front matter is not closed by a '---' line")]
     try:
-        data = yaml.safe_load(fm_text)
+        data = load_yaml(fm_text)
     except yaml.YAMLError as exc:
         line = yaml_error_line(exc)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -53,9 +53,9 @@ class GuideMaker:
         return self._pdf
 
     def stylesheets(self, brand) -> list:
-        base = self.inputs.project.templates_dir.as_uri() + "/"
         maker = self.pdf_maker
-        css = [maker.stylesheet(self.renderer.asset(name, brand), base)
+        css = [maker.stylesheet(self.renderer.asset(name, brand),
+                                self.renderer.asset_url(name, brand))
                for name in ("assets/guide.css", "assets/print.css")]
         return css
 

@@ -86,15 +86,21 @@ class PdfMaker:
         self.fetcher = make_fetcher(allowed_roots, self.refused)
         self.variant = VARIANTS[variant]
         self._css: dict[str, object] = {}
+        self._css_refused: dict[int, tuple[str, ...]] = {}  # id(stylesheet) -> refused URLs
         # WeasyPrint logs refused resources as errors; our fetcher already records them
         logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
 
     def stylesheet(self, source: str, base_url: str):
         key = hashlib.sha256((base_url + "\0" + source).encode()).hexdigest()
         if key not in self._css:
-            self._css[key] = self.wp.CSS(string=source, base_url=base_url,
-                                         url_fetcher=self.fetcher,
-                                         font_config=self.font_config)
+            # @import and @font-face URLs are fetched while the CSS is parsed, i.e. once,
+            # before any guide is rendered: remember what was refused so that every guide
+            # using this stylesheet reports it (not only the first, and not never)
+            start = len(self.refused)
+            css = self.wp.CSS(string=source, base_url=base_url, url_fetcher=self.fetcher,
+                              font_config=self.font_config)
+            self._css[key] = css
+            self._css_refused[id(css)] = tuple(self.refused[start:])
         return self._css[key]
 
     def document(self, html: str, base_url: str, stylesheets: list):
@@ -114,4 +120,5 @@ class PdfMaker:
         start = len(self.refused)
         doc = self.document(html, base_url, stylesheets)
         data = self.write(doc, identifier)
-        return data, self.refused[start:]
+        parsed = [url for css in stylesheets for url in self._css_refused.get(id(css), ())]
+        return data, list(dict.fromkeys(parsed + self.refused[start:]))

@@ -157,6 +157,13 @@ class Renderer:
         source, _filename, _ = env.loader.get_source(env, name)
         return source
 
+    def asset_url(self, name: str, brand=None) -> str:
+        """file: URL of the asset actually used (a brand override or the default), so that
+        relative url() and @import in it resolve next to that file."""
+        env = self.env(brand)
+        _source, filename, _ = env.loader.get_source(env, name)
+        return Path(filename).resolve().as_uri()
+
     def guide_context(self, athlete, brand, modules: list[Module], timeline, mode: str) -> dict:
         settings = self.project.settings
         kinds = {}

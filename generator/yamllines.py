@@ -4,6 +4,28 @@ from __future__ import annotations
 
 import yaml
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class TextDateLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text.
+
+    PyYAML turns ``2027-02-30`` into a ``ValueError`` from ``datetime.date`` (not a
+    YAMLError) while loading the whole document; keeping dates as text lets the
+    schema report it as one located field error instead of a crash.
+    """
+
+
+TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str):
+    """``yaml.safe_load`` with dates kept as text (see :class:`TextDateLoader`)."""
+    return yaml.load(text, Loader=TextDateLoader)
+
 
 def yaml_node_line(text: str, loc: tuple[str, ...], offset: int = 0) -> int | None:
     """1-based line (plus ``offset``) of the value at ``loc`` in YAML ``text``.

@@ -1,0 +1,157 @@
+"""Commands for the site, the whole build, the live preview and new projects.
+
+Registered by ``generator.cli`` (see its ``_register``). Thin: parse options, call the
+library, print problems one per line, exit 0/1/2. ``site`` and ``serve`` never import
+WeasyPrint (only ``build`` makes PDFs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli import _project, report_problems
+from generator.errors import EXIT_USAGE
+
+out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+                          default=None,
+                          help="Output folder (default: the project's output folder).")
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+
+
+def plan_tokens(project, athletes) -> dict[str, str] | None:
+    """{athlete id: token} when plan pages are enabled; a missing secret is a ConfigError."""
+    from generator.plans import plan_secret, plan_token
+
+    if not project.config.plans.enabled:
+        return None
+    secret = plan_secret(project.config.plans.secret_env)
+    return {a.id: plan_token(secret, a.id) for a in athletes}
+
+
+def prune_plans(out: Path, tokens: dict[str, str] | None) -> None:
+    """Remove plan folders of athletes no longer in the roster (or of a rotated secret):
+    a private page must not stay online after its runner was removed."""
+    import shutil
+
+    folder = out / "site" / "plans"
+    if not folder.is_dir():
+        return
+    keep = set((tokens or {}).values())
+    for path in sorted(folder.iterdir()):
+        if path.name not in keep:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+@click.command()
+@out_option
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for PDFs (default: one per core).")
+@strict_option
+@click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
+@click.pass_context
+def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
+          force: bool) -> None:
+    """Build everything: the public site, every guide of the project roster and, when
+    [plans] is enabled, each runner's private plan page under site/plans/<token>/.
+
+    Plan pages need the secret in $GUIDEGEN_PLAN_SECRET (or the variable named by
+    [plans] secret_env); without it the build stops with exit code 2.
+    """
+    from generator.build import build_guides
+    from generator.inputs import load_inputs
+    from generator.render import Renderer
+    from generator.site import build_site, site_built
+
+    project = _project(ctx)
+    out = out or project.output_dir
+    plan_tokens(project, [])  # a missing secret fails before any work, not halfway
+    # load: everything first, every problem at once
+    inputs = load_inputs(project, project.roster_path)
+    if not inputs.modules or not inputs.brands:
+        report_problems(inputs.problems, strict)
+        click.echo("nothing to build: no valid content modules or brands", err=True)
+        ctx.exit(EXIT_USAGE)
+    tokens = plan_tokens(project, inputs.athletes)
+    # publish: the site, then guides and plan pages
+    site_problems = build_site(inputs, Renderer(project.templates_dir, project), out)
+    summary = build_guides(inputs, out, ("pdf", "html", "ics"), plan_tokens=tokens,
+                           jobs=jobs, force=force)
+    prune_plans(out, tokens)
+    problems = inputs.problems + site_problems + summary.problems
+    code = report_problems(problems, strict)
+    built = site_built(site_problems)
+    click.echo(f"site: {'written to ' + str(out / 'site') if built else 'not built'}; "
+               f"{summary.line()}"
+               + (f"; {len(tokens)} plan pages" if tokens is not None else ""), err=True)
+    if not built and summary.built == 0:
+        code = EXIT_USAGE
+    ctx.exit(code)
+
+
+@click.command()
+@out_option
+@strict_option
+@click.pass_context
+def site(ctx: click.Context, out: Path | None, strict: bool) -> None:
+    """Build only the public site into OUT/site/ (no guides, no PDFs)."""
+    from generator.inputs import load_inputs
+    from generator.render import Renderer
+    from generator.site import build_site, site_built
+
+    project = _project(ctx)
+    out = out or project.output_dir
+    inputs = load_inputs(project)
+    problems = build_site(inputs, Renderer(project.templates_dir, project), out)
+    code = report_problems(inputs.problems + problems, strict)
+    built = site_built(problems)
+    click.echo(f"site: written to {out / 'site'}" if built else "site: not built", err=True)
+    ctx.exit(code if built else EXIT_USAGE)
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--athlete", "athlete_id", default=None,
+              help="Also preview this roster athlete's guide at /__athlete/.")
+@click.pass_context
+def serve(ctx: click.Context, port: int, athlete_id: str | None) -> None:
+    """Preview the site on http://127.0.0.1:PORT/ and reload the browser on every change
+    to content, templates, brands, guidegen.toml or the roster. A broken file shows its
+    error in the browser until it is fixed; the server keeps running. Ctrl-C stops."""
+    from generator.serve import Preview
+
+    project = _project(ctx)
+    Preview(project.root, athlete_id).serve(port)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--brand", "brand_id", default="harbour", show_default=True,
+              help="Example brand to start from (renamed to 'clinic').")
+def init(directory: Path, brand_id: str) -> None:
+    """Create a new clinic project in DIRECTORY (which must be empty or absent): the
+    config, one brand to edit (brands/clinic/), the default content, the templates and a
+    sample roster (data/athletes.csv) of fictional runners.
+
+    Plan pages are enabled, so set a secret before building:
+
+      export GUIDEGEN_PLAN_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+
+    then: cd DIRECTORY && guidegen check data/athletes.csv && guidegen build
+    """
+    from generator.scaffold import scaffold
+
+    written = scaffold(directory, brand_id)
+    click.echo(f"created {directory} ({len(written)} files)", err=True)
+    click.echo("next steps:\n"
+               f"  cd {directory}\n"
+               "  export GUIDEGEN_PLAN_SECRET=$(python3 -c 'import secrets; "
+               "print(secrets.token_urlsafe(32))')\n"
+               "  guidegen check data/athletes.csv\n"
+               "  guidegen build\n"
+               "  guidegen serve", err=True)
+
+
+COMMANDS = [build, site, serve, init]

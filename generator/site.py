@@ -1,0 +1,333 @@
+"""The public marketing site: landing page, one page per module, about/booking page,
+sitemap.xml, robots.txt, an Atom feed and a 404 page, written to ``out/site/``.
+
+Pages are rendered in memory first (:func:`render_site`), then written (:func:`build_site`):
+the live preview and the real build share one code path. Internal links are relative
+(the site works under any base path and from a plain file server); canonical, Open Graph,
+sitemap and feed URLs are absolute, from ``base_url``. Private plan pages live in
+``plans/`` beside the site but are never linked, listed or pruned from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+from generator.brands import Brand
+from generator.content import Module
+from generator.errors import GuidegenError, Problem
+from generator.render import DISCLAIMER, build_date
+from generator.write import write_atomic
+
+PLANS = "plans"
+ABOUT = "about"
+RESERVED_SLUGS = {ABOUT, "assets", PLANS}
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+             "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+# Feed dates must never come from the wall clock: SOURCE_DATE_EPOCH, else this fixed date.
+FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class SiteNotBuilt(Problem):
+    """A problem that stopped the whole site (no site brand, a broken template)."""
+
+
+def site_built(problems: list[Problem]) -> bool:
+    return not any(isinstance(p, SiteNotBuilt) for p in problems)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One public HTML page. ``path`` is its URL path below the site root ('' = home)."""
+
+    path: str
+    template: str
+    title: str
+    description: str
+    kind: str  # Open Graph type: "website" or "article"
+    module: Module | None = None
+
+    @property
+    def file(self) -> str:
+        return self.path + "index.html" if self.path.endswith("/") or not self.path else self.path
+
+    @property
+    def root(self) -> str:
+        """Relative prefix from this page back to the site root."""
+        return "../" * self.path.count("/")
+
+
+def site_brand(inputs) -> Brand | None:
+    settings = inputs.project.settings
+    return inputs.brands.get(settings.site_brand or settings.default_brand)
+
+
+def site_modules(inputs) -> tuple[list[Module], list[Problem]]:
+    """Modules published on the site, in order; a slug that clashes with a site path is an
+    error (its page would overwrite the about page or the assets)."""
+    chosen, problems = [], []
+    for m in inputs.modules:
+        if not m.on_site:
+            continue
+        if m.slug in RESERVED_SLUGS:
+            problems.append(Problem(m.source, None, f"slug {m.slug!r} is reserved for the site "
+                                    f"({', '.join(sorted(RESERVED_SLUGS))}); choose another",
+                                    "slug"))
+            continue
+        chosen.append(m)
+    return chosen, problems
+
+
+def site_pages(inputs, modules: list[Module]) -> list[Page]:
+    settings = inputs.project.settings
+    brand = site_brand(inputs)
+    pages = [Page("", "site/index.html.j2", settings.title,
+                  settings.description or brand.tagline or settings.title, "website")]
+    pages += [Page(f"{m.slug}/", "site/module.html.j2", m.title,
+                   m.summary or settings.description, "article", m) for m in modules]
+    about = brand.tagline or f"About {brand.name}: contact, opening days and booking."
+    pages.append(Page(f"{ABOUT}/", "site/about.html.j2", f"About {brand.name} and booking",
+                      f"{about} Book a sports massage at {brand.name}.", "website"))
+    return pages
+
+
+def site_date() -> dt.datetime:
+    """The one date of the site (feed, sitemap): SOURCE_DATE_EPOCH, never the wall clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch else FALLBACK_DATE
+    except (ValueError, OverflowError):
+        return FALLBACK_DATE
+
+
+def days_text(days) -> str:
+    """['mon'..'sat'] -> 'Monday to Saturday'; ['tue', 'thu'] -> 'Tuesday and Thursday'."""
+    order = list(DAY_NAMES)
+    idx = sorted(order.index(d) for d in days)
+    if len(idx) >= 3 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{DAY_NAMES[order[idx[0]]]} to {DAY_NAMES[order[idx[-1]]]}"
+    names = [DAY_NAMES[order[i]] for i in idx]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def mix(colour: str, background: str, amount: float) -> str:
+    """A solid tint (``amount`` of ``colour`` over ``background``): solid colours keep
+    contrast checks (axe, WCAG) exact, unlike translucent ones."""
+    a, b = _rgb(colour), _rgb(background)
+    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}" for x, y in zip(a, b))
+
+
+def luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def palette(brand: Brand) -> dict[str, str]:
+    """CSS custom properties derived from the brand colours."""
+    c = brand.colors
+    on_primary = max(("#ffffff", c.text, "#000000"), key=lambda t: contrast(t, c.primary))
+    return {"tint": mix(c.primary, c.background, 0.07), "soft": mix(c.primary, c.background, 0.2),
+            "on_primary": on_primary}
+
+
+def json_ld(data: dict) -> Markup:
+    """JSON for a <script> element: '<', '>' and '&' escaped so no text can close it."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+class SiteRenderer:
+    """Renders every public file of the site into a {relative path: bytes} mapping."""
+
+    def __init__(self, inputs, renderer):
+        self.inputs = inputs
+        self.renderer = renderer
+        self.settings = inputs.project.settings
+        self.base = self.settings.base_url
+        self.brand = site_brand(inputs)
+        self.logo_name = "logo" + Path(self.brand.logo).suffix.lower()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def organization(self) -> dict:
+        b = self.brand
+        org = {"@type": "Organization", "name": b.name,
+               "url": b.contact.website or self.base,
+               "logo": self.url(f"assets/{self.logo_name}"), "address": b.address}
+        if b.contact.phone:
+            org["telephone"] = b.contact.phone
+        if b.contact.email:
+            org["email"] = b.contact.email
+        return org
+
+    def structured_data(self, page: Page) -> dict:
+        url, date = self.url(page.path), build_date()
+        kind = ("Article" if page.module is not None else "WebSite" if page.path == ""
+                else "AboutPage")
+        data = {"@context": "https://schema.org", "@type": kind, "url": url,
+                "name": page.title, "description": page.description,
+                "inLanguage": self.settings.language}
+        if page.module is not None:
+            data.update({"headline": page.title,
+                         "mainEntityOfPage": url, "keywords": list(page.module.tags),
+                         "author": self.organization(), "publisher": self.organization(),
+                         "isPartOf": {"@type": "WebSite", "name": self.settings.title,
+                                      "url": self.base}})
+            if date is not None:
+                data["datePublished"] = data["dateModified"] = date.isoformat()
+        elif page.path == "":
+            data["publisher"] = self.organization()
+        else:
+            data["mainEntity"] = self.organization()
+        return data
+
+    def context(self, page: Page | None, root: str, modules: list[Module], pages) -> dict:
+        b = self.brand
+        ctx = dict(
+            lang=self.settings.language, site=self.settings, brand=b, page=page, root=root,
+            home=root or "./", modules=modules, disclaimer=DISCLAIMER, build_date=build_date(),
+            logo=f"{root}assets/{self.logo_name}", open_days=days_text(b.open_days),
+            palette=palette(b),
+            canonical=None, jsonld=None, prev=None, next=None,
+        )
+        if page is not None:
+            ctx.update(canonical=self.url(page.path), jsonld=json_ld(self.structured_data(page)))
+            if page.module is not None:
+                articles = [p for p in pages if p.module is not None]
+                i = articles.index(page)
+                ctx["prev"] = articles[i - 1] if i > 0 else None
+                ctx["next"] = articles[i + 1] if i + 1 < len(articles) else None
+        return ctx
+
+    def render(self) -> tuple[dict[str, bytes], list[Problem]]:
+        modules, problems = site_modules(self.inputs)
+        if not modules:
+            problems.append(Problem(self.settings.content_dir, None, "no module is published "
+                                    "on the site (audience: site, draft: false)",
+                                    severity="warning"))
+        pages = site_pages(self.inputs, modules)
+        files: dict[str, bytes] = {}
+        for page in pages:
+            ctx = self.context(page, page.root, modules, pages)
+            files[page.file] = self.renderer.render(page.template, ctx, self.brand).encode()
+        # the 404 page is served at any depth: links are absolute paths from base_url
+        ctx = self.context(None, urlsplit(self.base).path, modules, pages)
+        files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand).encode()
+        files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
+        files[f"assets/{self.logo_name}"] = (self.brand.folder / self.brand.logo).read_bytes()
+        files["sitemap.xml"] = self.sitemap(pages)
+        files["feed.xml"] = self.feed(pages)
+        files["robots.txt"] = (f"User-agent: *\nAllow: /\nDisallow: /{PLANS}/\n\n"
+                               f"Sitemap: {self.url('sitemap.xml')}\n").encode()
+        return files, problems
+
+    def sitemap(self, pages: list[Page]) -> bytes:
+        urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+        date = build_date()
+        for page in pages:
+            url = ET.SubElement(urlset, "url")
+            ET.SubElement(url, "loc").text = self.url(page.path)
+            if date is not None:
+                ET.SubElement(url, "lastmod").text = date.isoformat()
+        return _xml(urlset)
+
+    def feed(self, pages: list[Page]) -> bytes:
+        updated = site_date().isoformat().replace("+00:00", "Z")
+        feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": self.settings.language})
+        ET.SubElement(feed, "id").text = self.base
+        ET.SubElement(feed, "title").text = self.settings.title
+        if self.settings.description:
+            ET.SubElement(feed, "subtitle").text = self.settings.description
+        ET.SubElement(feed, "updated").text = updated
+        ET.SubElement(ET.SubElement(feed, "author"), "name").text = self.brand.name
+        ET.SubElement(feed, "link", {"rel": "self", "type": "application/atom+xml",
+                                     "href": self.url("feed.xml")})
+        ET.SubElement(feed, "link", {"rel": "alternate", "type": "text/html",
+                                     "href": self.base})
+        for page in pages:
+            if page.module is None:
+                continue
+            entry = ET.SubElement(feed, "entry")
+            ET.SubElement(entry, "id").text = self.url(page.path)
+            ET.SubElement(entry, "title").text = page.title
+            ET.SubElement(entry, "updated").text = updated
+            ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html",
+                                          "href": self.url(page.path)})
+            ET.SubElement(entry, "summary").text = page.description
+            ET.SubElement(entry, "content", {"type": "html"}).text = page.module.html
+            for tag in page.module.tags:
+                ET.SubElement(entry, "category", {"term": tag})
+        return _xml(feed)
+
+
+def _xml(root: ET.Element) -> bytes:
+    """Serialise with the namespace as a plain ``xmlns`` attribute on unqualified tags:
+    the same document, without ElementTree's global prefix registry."""
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def render_site(inputs, renderer) -> tuple[dict[str, bytes], list[Problem]]:
+    """Every public file, in memory. No site brand -> one error, no files."""
+    settings = inputs.project.settings
+    if site_brand(inputs) is None:
+        name = settings.site_brand or settings.default_brand
+        key = "site_brand" if settings.site_brand else "default_brand"
+        return {}, [SiteNotBuilt("guidegen.toml", None, f"the site brand {name!r} did not load; "
+                            "the site was not built", key)]
+    return SiteRenderer(inputs, renderer).render()
+
+
+def build_site(inputs, renderer, out: Path) -> list[Problem]:
+    """Render the site and write it to ``out/site/``; files the site no longer makes are
+    removed (``plans/`` excepted: it belongs to the guide build). A template error becomes
+    a located problem rather than an exception."""
+    try:
+        files, problems = render_site(inputs, renderer)
+    except GuidegenError as exc:
+        return [SiteNotBuilt(exc.path or "templates", exc.line, exc.message)]
+    if not files:
+        return problems
+    site = out / "site"
+    for rel, data in sorted(files.items()):
+        write_atomic(site / rel, data)
+    prune(site, set(files))
+    return problems
+
+
+def prune(site: Path, keep: set[str]) -> None:
+    """Remove public files of an earlier build that this build did not make."""
+    for path in sorted(site.rglob("*"), reverse=True):
+        rel = path.relative_to(site).as_posix()
+        if rel == PLANS or rel.startswith(PLANS + "/"):
+            continue
+        if path.is_file() and rel not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
