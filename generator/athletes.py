@@ -248,7 +248,7 @@ class _RowShape:
 
 def _structured_records(text: str, shown: str, kind: str):
     try:
-        data = json.loads(text) if kind == "json" else load_yaml(text)
+        data = json.loads(text) if kind == "json" else load_yaml(text, text_scalars=True)
     except json.JSONDecodeError as exc:
         raise _FileProblem(Problem(shown, exc.lineno, f"invalid JSON: {exc.msg}"))
     except yaml.YAMLError as exc:
@@ -274,6 +274,8 @@ def _structured_records(text: str, shown: str, kind: str):
 
 
 def _as_text(v):
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)  # a numeric id in JSON is still a valid id
     if isinstance(v, dt.datetime):
         return v.isoformat()
     if isinstance(v, dt.date):

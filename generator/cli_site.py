@@ -120,10 +120,14 @@ def serve(ctx: click.Context, port: int, athlete_id: str | None) -> None:
     """Preview the site on http://127.0.0.1:PORT/ and reload the browser on every change
     to content, templates, brands, guidegen.toml or the roster. A broken file shows its
     error in the browser until it is fixed; the server keeps running. Ctrl-C stops."""
+    from generator.project import CONFIG_NAME
     from generator.serve import Preview
 
-    project = _project(ctx)
-    Preview(project.root, athlete_id).serve(port)
+    root = ctx.obj["project_dir"]
+    if not (root / CONFIG_NAME).is_file():
+        _project(ctx)  # the usual "no guidegen.toml here" error, exit 2
+    # a guidegen.toml that is present but broken is shown in the browser, not fatal
+    Preview(root, athlete_id).serve(port)
 
 
 @click.command()

@@ -42,6 +42,9 @@ class GuideMaker:
         project = inputs.project
         self.renderer = renderer or Renderer(project.templates_dir, project)
         self._pdf = None
+        self._fast = None
+        self.base_url = inputs.project.root.as_uri() + "/"
+        self.fast = True  # lay shared pages out once (fastpdf); False = one full render
 
     @property
     def pdf_maker(self):
@@ -79,12 +82,18 @@ class GuideMaker:
             result.files[PLAN] = self.renderer.guide_html(
                 athlete, brand, modules, timeline, "plan").encode()
         if "pdf" in formats:
-            html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
-            data, refused = self.pdf_maker.pdf(
-                html, self.inputs.project.root.as_uri() + "/", self.stylesheets(brand),
-                identifier=f"{brand.id}/{athlete.id}")
+            if self.fast:
+                if self._fast is None:
+                    from generator.fastpdf import FastGuidePdf
+
+                    self._fast = FastGuidePdf(self)
+                data, refused = self._fast.render(athlete, brand, modules, timeline)
+            else:
+                html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
+                data, refused = self.pdf_maker.pdf(html, self.base_url, self.stylesheets(brand),
+                                                   identifier=f"{brand.id}/{athlete.id}")
             result.files["pdf"] = data
-            for url in refused:
+            for url in dict.fromkeys(refused):  # a URL may be refused in several layouts
                 result.problems.append(Problem(source, None, f"{athlete.id}: refused to fetch "
                                                f"{url} (only data: URLs and project files are "
                                                "allowed)", severity="warning"))

@@ -94,8 +94,8 @@ class PdfMaker:
         key = hashlib.sha256((base_url + "\0" + source).encode()).hexdigest()
         if key not in self._css:
             # @import and @font-face URLs are fetched while the CSS is parsed, i.e. once,
-            # before any guide is rendered: remember what was refused so that every guide
-            # using this stylesheet reports it (not only the first, and not never)
+            # before any guide is laid out: remember what was refused so that document()
+            # reports it for every guide using this stylesheet (not only the first, or never)
             start = len(self.refused)
             css = self.wp.CSS(string=source, base_url=base_url, url_fetcher=self.fetcher,
                               font_config=self.font_config)
@@ -105,6 +105,8 @@ class PdfMaker:
 
     def document(self, html: str, base_url: str, stylesheets: list):
         """Lay out ``html``; returns WeasyPrint's Document (pages can be reused)."""
+        for css in stylesheets:  # refused while parsed (once), reported for every guide
+            self.refused.extend(self._css_refused.get(id(css), ()))
         return self.wp.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher).render(
             stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True,
             pdf_variant=self.variant)
@@ -120,5 +122,4 @@ class PdfMaker:
         start = len(self.refused)
         doc = self.document(html, base_url, stylesheets)
         data = self.write(doc, identifier)
-        parsed = [url for css in stylesheets for url in self._css_refused.get(id(css), ())]
-        return data, list(dict.fromkeys(parsed + self.refused[start:]))
+        return data, list(dict.fromkeys(self.refused[start:]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -57,6 +57,22 @@ class GuideModule:
     summary: str | None
     html: Markup
     session_kinds: tuple[str, ...]
+    personal: bool  # carries the athlete's dates ("For you"), so it is laid out per athlete
+    index: int  # 1-based place in the guide
+
+
+@dataclass(frozen=True)
+class PdfPages:
+    """Page numbering for laying a guide out in parts (see fastpdf.py)."""
+
+    start: int | None = None  # first page number of this part
+    total: int | None = None  # total pages of the whole guide
+    toc: dict = field(default_factory=dict)  # anchor -> page number, for other parts
+
+
+def css_string(text: str) -> str:
+    """Escape text for a CSS string literal."""
+    return "".join(c if c.isalnum() or c in " .,&'-_()" else f"\\{ord(c):x} " for c in text)
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,8 @@ class Renderer:
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
             )
-            env.filters.update(date_long=date_long, date_short=date_short, date_iso=date_iso)
+            env.filters.update(date_long=date_long, date_short=date_short, date_iso=date_iso,
+                               css_string=css_string)
             self._envs[key] = env
         return self._envs[key]
 
@@ -164,15 +181,20 @@ class Renderer:
         _source, filename, _ = env.loader.get_source(env, name)
         return Path(filename).resolve().as_uri()
 
-    def guide_context(self, athlete, brand, modules: list[Module], timeline, mode: str) -> dict:
+    def guide_context(self, athlete, brand, modules: list[Module], timeline, mode: str,
+                      part: str = "all", pdf_pages: PdfPages | None = None) -> dict:
         settings = self.project.settings
         kinds = {}
         for s in timeline.sessions:
             if s.module:
                 kinds.setdefault(s.module, []).append(s.kind)
         gms = [GuideModule(m.slug, m.title, m.summary, Markup(shift_headings(m.html, 1)),
-                           tuple(dict.fromkeys(kinds.get(m.slug, ()))))
+                           tuple(dict.fromkeys(kinds.get(m.slug, ()))),
+                           m.slug in kinds, 0)
                for m in modules]
+        # personalised modules first, then the shared ones, numbered in that order
+        gms.sort(key=lambda g: not g.personal)
+        gms = [replace(g, index=i) for i, g in enumerate(gms, 1)]
         return dict(
             mode=mode,
             lang=athlete.locale or settings.language,
@@ -186,10 +208,13 @@ class Renderer:
             qr_svg=qr_svg(brand.booking_url, brand.colors.text),
             disclaimer=DISCLAIMER,
             build_date=build_date(),
+            part=part,
+            pdf_pages=pdf_pages or PdfPages(),
         )
 
-    def guide_html(self, athlete, brand, modules, timeline, mode: str = "html") -> str:
-        ctx = self.guide_context(athlete, brand, modules, timeline, mode)
+    def guide_html(self, athlete, brand, modules, timeline, mode: str = "html",
+                   part: str = "all", pdf_pages: PdfPages | None = None) -> str:
+        ctx = self.guide_context(athlete, brand, modules, timeline, mode, part, pdf_pages)
         return self.render("guide.html.j2", ctx, brand)
 
 

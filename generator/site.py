@@ -129,7 +129,8 @@ def mix(colour: str, background: str, amount: float) -> str:
     """A solid tint (``amount`` of ``colour`` over ``background``): solid colours keep
     contrast checks (axe, WCAG) exact, unlike translucent ones."""
     a, b = _rgb(colour), _rgb(background)
-    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}" for x, y in zip(a, b))
+    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}"
+                       for x, y in zip(a, b, strict=True))
 
 
 def luminance(colour: str) -> float:

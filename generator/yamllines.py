@@ -22,9 +22,24 @@ TextDateLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(text: str):
-    """``yaml.safe_load`` with dates kept as text (see :class:`TextDateLoader`)."""
-    return yaml.load(text, Loader=TextDateLoader)
+class TextScalarLoader(yaml.SafeLoader):
+    """SafeLoader where every scalar but ``null`` stays text, as in a CSV cell.
+
+    For rosters, whose fields are all text: ``id: 12345`` stays the id "12345"
+    and ``locale: no`` stays Norwegian instead of becoming ``False``.
+    """
+
+
+TextScalarLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str, text_scalars: bool = False):
+    """``yaml.safe_load`` with dates kept as text (see :class:`TextDateLoader`);
+    ``text_scalars`` keeps numbers and booleans as text too."""
+    return yaml.load(text, Loader=TextScalarLoader if text_scalars else TextDateLoader)
 
 
 def yaml_node_line(text: str, loc: tuple[str, ...], offset: int = 0) -> int | None:

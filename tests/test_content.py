@@ -125,6 +125,13 @@ def test_invalid_yaml_reports_the_file_line_of_the_error(tmp_path, front_matter,
     assert str(problems[0]).startswith(f"content/a.md:{line}: invalid YAML: ")
 
 
+def test_impossible_date_in_front_matter_is_text_not_a_crash(tmp_path):
+    modules, problems = _load(tmp_path, {"content/a.md": "---\ntitle: A\nsummary: 2027-02-30\n"
+                                                         "---\nBody\n"})
+    assert problems == []
+    assert modules[0].summary == "2027-02-30"
+
+
 def test_front_matter_not_closed_is_an_error(tmp_path):
     _, problems = _load(tmp_path, {"content/a.md": "---\ntitle: A\nBody\n"})
     assert [(p.path, p.line) for p in problems] == [("content/a.md", 1)]

@@ -264,3 +264,23 @@ def test_missing_roster_file_is_a_problem_not_a_crash(tmp_path):
     athletes, problems = load_roster(tmp_path / "nope.csv", BRANDS, tmp_path)
     assert athletes == []
     assert [str(p) for p in problems] == ["nope.csv: roster file not found"]
+
+
+def test_yaml_scalars_stay_text_like_csv_cells(tmp_path):
+    """`id: 12345` is a valid id and `locale: no` is Norwegian, not False."""
+    path = tmp_path / "roster.yaml"
+    path.write_text("- id: 12345\n  name: Yes\n  race_name: 1984\n  race_date: 2027-04-18\n"
+                    "  locale: no\n  email: ~\n", encoding="utf-8")
+    athletes, problems = load_roster(path, BRANDS, tmp_path)
+    assert _errors(problems) == []
+    (a,) = athletes
+    assert (a.id, a.name, a.race_name, a.locale, a.email) == ("12345", "Yes", "1984", "no", None)
+
+
+def test_json_numeric_id_is_read_as_text(tmp_path):
+    path = tmp_path / "roster.json"
+    path.write_text('[{"id": 12345, "name": "N", "race_name": "M", "race_date": "2027-04-18"}]',
+                    encoding="utf-8")
+    athletes, problems = load_roster(path, BRANDS, tmp_path)
+    assert _errors(problems) == []
+    assert [a.id for a in athletes] == ["12345"]

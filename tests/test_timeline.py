@@ -535,6 +535,18 @@ def test_pre_race_window_entirely_before_training_start_warns():
     assert len(v.of_kind("post-race")) == 1
 
 
+@SETTINGS
+@given(athletes())
+def test_a_rule_whose_window_touches_race_day_never_books_race_day(athlete):
+    """Content cannot declare day 0 today; the planner still refuses race day."""
+    rules = [Rule("pre-race", "light", 45, (0, 0)), Rule("post-race", "light", 45, (0, 1))]
+    v = view_of(athlete, rules, Calendar(EVERY_DAY))
+    check_race_day(v)
+    assert v.of_kind("pre-race") == []
+    assert any("pre-race" in w for w in v.warnings)
+    assert [s.date for s in v.of_kind("post-race")] == [athlete.race_date + DAY]
+
+
 def test_auto_frequency_is_biweekly_in_base_and_weekly_afterwards():
     athlete = Athlete.model_validate({"id": "a", "name": "A", "race_name": "R",
                                       "race_date": "2027-04-18", "massage_frequency": "auto"})

@@ -1,0 +1,120 @@
+"""``guidegen email``: preview, write an outbox, or send each athlete's guide once."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from pathlib import Path
+
+import click
+
+from generator.cli import _project, report_problems
+from generator.errors import EXIT_INVALID_INPUT, EXIT_USAGE, UsageError, display_path
+
+UNCONFIRMED_CHOICES = ("hold", "resend", "mark-sent")
+
+
+def parse_rate(text: str | None) -> float | None:
+    """``N`` or ``N/min`` messages per minute."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*min)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"--rate: expected messages per minute such as 30 or 30/min "
+                         f"(got {text!r})")
+    return float(match.group(1))
+
+
+@click.command("email")
+@click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False),
+              help="Write each message that would be sent as OUTBOX/<id>.eml for review.")
+@click.option("--smtp", "smtp_url", metavar="URL",
+              help="smtp://host:port (STARTTLS when offered) or smtps://user@host:port "
+                   "(implicit TLS); the password comes only from GUIDEGEN_SMTP_PASSWORD.")
+@click.option("--send", is_flag=True, help="Really send (without it nothing is sent).")
+@click.option("--dry-run", is_flag=True, help="Preview only (the default; refuses --send).")
+@click.option("--rate", metavar="N[/min]", help="Send at most N messages a minute.")
+@click.option("--resend-changed", is_flag=True,
+              help="Send again to athletes whose guide changed since it was sent.")
+@click.option("--unconfirmed", type=click.Choice(UNCONFIRMED_CHOICES), default="hold",
+              show_default=True, help="Messages whose delivery is unknown after a crash: "
+              "hold them, resend them, or record them as sent (after checking the server).")
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write every problem and failed recipient as JSON.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the send log (default: the project's output folder).")
+@click.option("--retries", type=click.IntRange(1, 10), default=4, show_default=True,
+              help="Attempts per message for temporary failures (4xx, dropped connection).")
+@click.option("--retry-delay", type=click.FloatRange(0, 300), default=2.0, show_default=True,
+              help="Seconds before the first retry; doubles after each attempt.")
+@click.pass_context
+def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str | None,
+          send: bool, dry_run: bool, rate: str | None, resend_changed: bool, unconfirmed: str,
+          report_path: Path | None, out: Path | None, retries: int,
+          retry_delay: float) -> None:
+    """Email each athlete of ROSTER their guide (PDF + .ics), exactly once.
+
+    Without --send nothing is sent: it lists what would be sent (and writes
+    .eml files with --outbox).  With --smtp URL --send it sends, recording
+    every message in OUT/sendlog.sqlite, so a rerun sends only what was not
+    sent yet.
+    """
+    from generator.delivery import Delivery, Options
+    from generator.inputs import load_inputs
+    from generator.mail import Mailer
+    from generator.sendlog import RunLock, SendLog
+    from generator.smtp import PASSWORD_ENV, SmtpTransport, parse_smtp_url
+
+    if outbox is None and smtp_url is None:
+        raise UsageError("give --outbox DIR (write messages for review) or --smtp URL "
+                         "(deliver them)")
+    if send and smtp_url is None:
+        raise UsageError("--send needs --smtp URL (--outbox only writes files for review)")
+    if send and dry_run:
+        raise UsageError("--dry-run and --send contradict each other")
+    url = parse_smtp_url(smtp_url) if smtp_url else None
+    options = Options(send=send, resend_changed=resend_changed, unconfirmed=unconfirmed,
+                      outbox=outbox, attempts=retries, retry_delay=retry_delay,
+                      rate=parse_rate(rate))
+    project = _project(ctx)
+    transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None
+    inputs = load_inputs(project, roster)
+    options.source = display_path(roster, project.root)
+    out_dir = out or project.output_dir
+    mailer = Mailer(inputs)
+
+    lock = RunLock(out_dir / "sendlog.lock") if send else contextlib.nullcontext()
+    with lock, SendLog(out_dir / "sendlog.sqlite", readonly=not send) as log:
+        delivery = Delivery(log, transport, options, echo=click.echo)
+        try:
+            summary = delivery.run(inputs.athletes, mailer.compose)
+        finally:
+            if transport is not None:
+                transport.close()
+
+    problems = inputs.problems + mailer.problems
+    code = report_problems(problems)
+    for f in summary.failures:
+        field = f"{f['field']}: " if f["field"] else ""
+        click.echo(f"{f['path']}: {f['athlete_id']}: {field}{f['message']}", err=True)
+    if summary.stopped:
+        click.echo(f"error: stopped early: {summary.stopped}", err=True)
+    click.echo(summary.line(send), err=True)
+    if report_path is not None:
+        from generator.write import write_atomic
+
+        entries = [dict(p.to_dict(), athlete_id=None, email=None) for p in problems]
+        report = dict(summary={k: v for k, v in vars(summary).items() if k != "failures"},
+                      sent=send, problems=entries + summary.failures)
+        write_atomic(report_path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    if summary.failures or summary.stopped:
+        code = EXIT_INVALID_INPUT
+    if not inputs.athletes and inputs.errors:
+        code = EXIT_USAGE
+    ctx.exit(code)
+
+
+COMMANDS = [email]

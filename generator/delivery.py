@@ -1,0 +1,228 @@
+"""The delivery loop: decide per athlete from the send log, then preview, write, or send.
+
+For each athlete: compose the message, ask the send log what to do with it
+(``sendlog.decide``), and then either describe it (preview), write it to the
+outbox, or send it with bounded retries.  One recipient's failure is recorded
+and the loop goes on; only an unreachable server or refused credentials stop
+the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import GuidegenError
+from generator.mail import MessageError, Outgoing
+from generator.sendlog import Action, SendLog, decide
+from generator.smtp import Outcome, TransportError
+from generator.write import write_atomic
+
+
+@dataclass
+class Options:
+    send: bool = False
+    resend_changed: bool = False
+    unconfirmed: str = "hold"  # hold | resend | mark-sent
+    outbox: Path | None = None
+    attempts: int = 4  # per message, first try included
+    retry_delay: float = 2.0  # first backoff in seconds; doubles each time
+    max_delay: float = 60.0
+    rate: float | None = None  # messages per minute
+    source: str = "roster"  # shown as the path of per-athlete problems
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+@dataclass
+class Summary:
+    sent: int = 0
+    would_send: int = 0
+    no_email: int = 0
+    already_sent: int = 0
+    changed: int = 0
+    unconfirmed: int = 0
+    marked_sent: int = 0
+    failed: int = 0
+    not_attempted: int = 0
+    stopped: str | None = None
+    failures: list[dict] = field(default_factory=list)  # for --report and the exit code
+
+    def line(self, send: bool) -> str:
+        head = (f"email: {self.sent} sent" if send
+                else f"email (preview, nothing sent): {self.would_send} to send")
+        parts = [head, f"{self.no_email} skipped (no email)", f"{self.already_sent} already sent",
+                 f"{self.changed} changed (held)", f"{self.unconfirmed} unconfirmed",
+                 f"{self.failed} failed"]
+        if self.marked_sent:
+            parts.append(f"{self.marked_sent} marked sent")
+        if self.not_attempted:
+            parts.append(f"{self.not_attempted} not attempted")
+        return ", ".join(parts)
+
+    def fail(self, athlete_id: str, email: str | None, message: str, *, source: str,
+             field_: str | None = "email", severity: str = "error",
+             path: str | None = None, line: int | None = None) -> None:
+        self.failures.append(dict(path=path or source, line=line, athlete_id=athlete_id,
+                                  email=email, field=field_, message=message,
+                                  severity=severity))
+
+
+class Delivery:
+    """Runs the loop for one command invocation."""
+
+    def __init__(self, log: SendLog, transport, options: Options,
+                 echo: Callable[[str], None] = print):
+        if options.send and transport is None:
+            raise ValueError("sending needs a transport")
+        self.log = log
+        self.transport = transport
+        self.options = options
+        self.echo = echo
+        self.summary = Summary()
+        self._last_start: float | None = None
+
+    def run(self, athletes: Iterable, compose: Callable[[object], Outgoing]) -> Summary:
+        athletes = list(athletes)
+        for index, athlete in enumerate(athletes):
+            try:
+                self.one(athlete, compose)
+            except RunStopped as exc:
+                self.summary.stopped = str(exc)
+                self.summary.not_attempted = len(athletes) - index - 1
+                self.echo(f"stopped: {exc}")
+                break
+        return self.summary
+
+    def one(self, athlete, compose: Callable[[object], Outgoing]) -> None:
+        s, opts = self.summary, self.options
+        if not athlete.email:
+            s.no_email += 1
+            self.echo(_row("skipped", athlete.id, "no email address"))
+            return
+        try:
+            out = compose(athlete)
+        except MessageError as exc:
+            s.failed += 1
+            s.fail(athlete.id, athlete.email, exc.message, source=opts.source, field_=exc.field)
+            self.echo(_row("failed", athlete.id, exc.message))
+            return
+        except GuidegenError as exc:  # a template error: this guide cannot be made
+            s.failed += 1
+            s.fail(athlete.id, athlete.email, exc.message, source=opts.source, field_=None,
+                   path=exc.path, line=exc.line)
+            self.echo(_row("failed", athlete.id, str(exc)))
+            return
+        action = decide(self.log.rows(athlete.id), out.content_hash,
+                        resend_changed=opts.resend_changed, unconfirmed=opts.unconfirmed)
+        if action is Action.ALREADY_SENT:
+            s.already_sent += 1
+            self.echo(_row("already sent", out.athlete_id, out.email))
+        elif action is Action.CHANGED:
+            s.changed += 1
+            self.echo(_row("changed", out.athlete_id, f"{out.email}: the guide changed since "
+                           "it was sent; held (use --resend-changed to send it again)"))
+        elif action is Action.UNCONFIRMED:
+            s.unconfirmed += 1
+            msg = (f"delivery unconfirmed: the connection was lost after the message was "
+                   f"handed to the server. Look for Message-ID {out.message_id} in the "
+                   "server's log, then rerun with --unconfirmed mark-sent (it arrived) or "
+                   "--unconfirmed resend (it did not)")
+            s.fail(out.athlete_id, out.email, msg, source=opts.source)
+            self.echo(_row("unconfirmed", out.athlete_id, f"{out.email}: held; {msg}"))
+        elif action is Action.MARK_SENT:
+            if opts.send:
+                self.log.mark(out.athlete_id, out.content_hash, "sent",
+                              "marked sent by the operator (--unconfirmed mark-sent)")
+            s.marked_sent += 1
+            self.echo(_row("marked sent" if opts.send else "would mark sent", out.athlete_id,
+                           out.email))
+        else:
+            if opts.outbox is not None:
+                write_atomic(opts.outbox / f"{out.athlete_id}.eml", out.as_bytes())
+            if not opts.send:
+                s.would_send += 1
+                self.echo(_row("would send", out.athlete_id, describe(out)))
+            else:
+                self.send(out)
+
+    # ---------------------------------------------------------------- sending
+
+    def send(self, out: Outgoing) -> None:
+        s, opts, log = self.summary, self.options, self.log
+        data = out.as_bytes()
+        sender = out.sender.addr_spec
+        for attempt in range(1, opts.attempts + 1):
+            self._throttle()
+            log.begin_attempt(out.athlete_id, out.content_hash, out.email, out.message_id)
+            try:
+                result = self.transport.deliver(
+                    sender, out.email, data, smtputf8=out.smtputf8,
+                    before_commit=lambda: log.mark(out.athlete_id, out.content_hash,
+                                                   "unconfirmed"))
+            except TransportError as exc:  # bad credentials, TLS refused: nothing was sent
+                log.mark(out.athlete_id, out.content_hash, "failed", exc.message)
+                s.failed += 1
+                s.fail(out.athlete_id, out.email, exc.message, source=opts.source)
+                raise RunStopped(exc.message) from None
+            if result.outcome is Outcome.SENT:
+                log.mark(out.athlete_id, out.content_hash, "sent")
+                s.sent += 1
+                self.echo(_row("sent", out.athlete_id, describe(out)))
+                return
+            if result.outcome is Outcome.UNCONFIRMED:
+                log.mark(out.athlete_id, out.content_hash, "unconfirmed", result.detail)
+                s.unconfirmed += 1
+                s.fail(out.athlete_id, out.email, f"{result.detail}; Message-ID "
+                       f"{out.message_id} (not retried, to avoid a duplicate)",
+                       source=opts.source)
+                self.echo(_row("unconfirmed", out.athlete_id, f"{out.email}: {result.detail}"))
+                return
+            # FAILED or TRANSIENT: the server did not accept the message
+            log.mark(out.athlete_id, out.content_hash, "failed", result.detail)
+            if result.outcome is Outcome.TRANSIENT and attempt < opts.attempts:
+                delay = min(opts.max_delay, opts.retry_delay * 2 ** (attempt - 1))
+                self.echo(_row("retrying", out.athlete_id, f"{result.detail} (attempt "
+                               f"{attempt} of {opts.attempts}; next in {delay:g}s)"))
+                opts.sleep(delay)
+                continue
+            s.failed += 1
+            detail = result.detail
+            if result.outcome is Outcome.TRANSIENT:
+                detail = f"gave up after {attempt} attempts: {detail}"
+            s.fail(out.athlete_id, out.email, detail, source=opts.source)
+            self.echo(_row("failed", out.athlete_id, f"{out.email}: {detail}"))
+            if result.unreachable:
+                raise RunStopped(result.detail)
+            return
+
+    def _throttle(self) -> None:
+        rate = self.options.rate
+        if rate:
+            now = self.options.clock()
+            if self._last_start is not None:
+                wait = self._last_start + 60.0 / rate - now
+                if wait > 0:
+                    self.options.sleep(wait)
+                    now += wait
+            self._last_start = now
+
+
+class RunStopped(Exception):
+    """The server cannot be used (unreachable after retries, login refused): stop."""
+
+
+def describe(out: Outgoing) -> str:
+    sizes = ", ".join(f"{name} {_size(n)}" for name, n in out.sizes.items())
+    return f"{out.recipient}  \"{out.subject}\"  [{sizes}]"
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1024 * 1024 else \
+        f"{n / 1024 / 1024:.1f} MB"
+
+
+def _row(label: str, athlete_id: str, text: str) -> str:
+    return f"{label:<13}{athlete_id}  {text}"

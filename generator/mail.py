@@ -1,0 +1,178 @@
+"""Build one athlete's email: branded HTML + plain text, the PDF and ICS attached.
+
+Every header goes through the ``email`` package (``EmailMessage`` +
+``headerregistry.Address``): a CR or LF in a name, address or subject raises
+instead of starting a new header.  The content hash covers everything the
+recipient sees (addresses, subject, both bodies, logo, attachments) but not
+the Date header, so it says whether *this* message was already delivered;
+the Message-ID is derived from it, so a retry of the same content carries the
+same Message-ID.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import hashlib
+import os
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+from generator.errors import GuidegenError, Problem
+from generator.guides import GuideMaker
+from generator.inputs import Inputs
+from generator.render import DISCLAIMER, Renderer, facts_of
+
+TEMPLATES = ("email/subject.txt.j2", "email/message.txt.j2", "email/message.html.j2")
+HASH_VERSION = b"guidegen-email-1"
+
+
+class MessageError(GuidegenError):
+    """This athlete's message cannot be built (bad address, brand without email)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, field: str | None = None, **kw):
+        super().__init__(message, **kw)
+        self.field = field
+
+
+@dataclass
+class Outgoing:
+    """One composed message, ready for the outbox or the SMTP server."""
+
+    athlete_id: str
+    recipient: Address
+    sender: Address
+    subject: str
+    content_hash: str
+    message_id: str
+    message: EmailMessage
+    sizes: dict[str, int] = field(default_factory=dict)  # attachment file name -> bytes
+
+    @property
+    def email(self) -> str:
+        return self.recipient.addr_spec
+
+    @property
+    def smtputf8(self) -> bool:
+        """Non-ASCII mailbox names need SMTPUTF8 (and raw UTF-8 headers)."""
+        return not (self.recipient.addr_spec.isascii() and self.sender.addr_spec.isascii())
+
+    def as_bytes(self) -> bytes:
+        return self.message.as_bytes(policy=policy.SMTPUTF8 if self.smtputf8 else policy.SMTP)
+
+
+def mailbox(name: str, addr: str, what: str) -> Address:
+    """An ``Address`` from a display name and an address, or MessageError.
+
+    The email package refuses CR/LF in any part and quotes or RFC 2047-encodes
+    the display name, so a name such as ``Eve <x@y>, Bcc: z`` stays one name."""
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain or not domain.isascii():
+        raise MessageError(f"{what} address {addr!r} is not a valid address", field="email")
+    try:
+        if local.isascii():
+            result = Address(display_name=name, addr_spec=addr)
+        else:
+            result = Address(display_name=name, username=local, domain=domain)
+    except (ValueError, TypeError) as exc:  # CR/LF, defects in the address
+        raise MessageError(f"{what} cannot be used in an email header: {exc}",
+                           field="email") from None
+    if result.addr_spec != addr:
+        raise MessageError(f"{what} address {addr!r} is not a valid address", field="email")
+    return result
+
+
+def message_date(now: dt.datetime | None = None) -> dt.datetime:
+    """The Date header: SOURCE_DATE_EPOCH when set, else the wall clock (a sent
+    message is an event, not a build output)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return now or dt.datetime.now(dt.UTC)
+
+
+def logo_part(logo_uri: str) -> tuple[str, str, bytes]:
+    """(maintype, subtype, bytes) of the brand's ``data:`` logo."""
+    head, _, data = logo_uri.partition(",")
+    mime = head.removeprefix("data:").split(";")[0] or "application/octet-stream"
+    maintype, _, subtype = mime.partition("/")
+    return maintype, subtype, base64.b64decode(data)
+
+
+def content_hash(parts: list[bytes]) -> str:
+    h = hashlib.sha256(HASH_VERSION)
+    for part in parts:  # length-prefixed: no two part lists hash alike
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def compose(athlete, brand, files: dict[str, bytes], renderer: Renderer, timeline,
+            date: dt.datetime) -> Outgoing:
+    """The whole message for one athlete; ``files`` holds the guide's pdf and ics."""
+    if not brand.contact.email:
+        raise MessageError(f"brand {brand.id!r} has no contact.email: it is the sender of "
+                           "its guides (set it in brand.toml)", field="contact.email")
+    sender = mailbox(brand.name, brand.contact.email, f"brand {brand.id!r}")
+    recipient = mailbox(athlete.name, athlete.email or "", f"athlete {athlete.id!r}")
+    domain = sender.domain
+    logo_cid = f"logo.{brand.id}@{domain}"
+    names = {"pdf": f"{athlete.id}.pdf", "ics": f"{athlete.id}.ics"}
+    context = dict(athlete=athlete, brand=brand, timeline=timeline, facts=facts_of(timeline),
+                   disclaimer=DISCLAIMER, logo_src=f"cid:{logo_cid}", attachments=names)
+    subject = " ".join(renderer.render(TEMPLATES[0], context, brand).split())
+    if not subject:
+        raise MessageError(f"{TEMPLATES[0]} rendered an empty subject", field="subject")
+    context["subject"] = subject
+    text = renderer.render(TEMPLATES[1], context, brand)
+    html = renderer.render(TEMPLATES[2], context, brand)
+    logo_type, logo_subtype, logo = logo_part(brand.logo_uri)
+
+    digest = content_hash([str(sender).encode(), str(recipient).encode(), subject.encode(),
+                           (brand.unsubscribe or "").encode(), text.encode(), html.encode(),
+                           logo, files["pdf"], files["ics"]])
+    msg = EmailMessage()
+    try:
+        msg["Subject"] = subject
+        msg["From"] = sender
+        msg["Reply-To"] = sender
+        msg["To"] = recipient
+        msg["Date"] = email.utils.format_datetime(date)
+        msg["Message-ID"] = f"<guide.{athlete.id}.{digest[:24]}@{domain}>"
+        if brand.unsubscribe:
+            msg["List-Unsubscribe"] = f"<{brand.unsubscribe}>"
+            if brand.unsubscribe.startswith("https://"):
+                msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    except ValueError as exc:  # a CR/LF that got this far (brand name, subject...)
+        raise MessageError(f"cannot build the message headers: {exc}") from None
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    msg.get_payload()[1].add_related(logo, logo_type, logo_subtype, cid=f"<{logo_cid}>",
+                                     filename=f"logo.{logo_subtype.split('+')[0]}")
+    msg.add_attachment(files["pdf"], maintype="application", subtype="pdf",
+                       filename=names["pdf"])
+    msg.add_attachment(files["ics"], maintype="text", subtype="calendar",
+                       filename=names["ics"], params={"method": "PUBLISH", "charset": "utf-8"})
+    return Outgoing(athlete.id, recipient, sender, subject, digest, msg["Message-ID"], msg,
+                    {names["pdf"]: len(files["pdf"]), names["ics"]: len(files["ics"])})
+
+
+class Mailer:
+    """Composes messages for a project: renders each guide, then its email."""
+
+    def __init__(self, inputs: Inputs, *, now: dt.datetime | None = None):
+        self.inputs = inputs
+        self.guides = GuideMaker(inputs)
+        self.date = message_date(now)
+        self.problems: list[Problem] = []  # warnings from the guides (timeline, fetches)
+
+    def compose(self, athlete) -> Outgoing:
+        result = self.guides.make(athlete, ("pdf", "ics"))
+        self.problems += result.problems
+        return compose(athlete, self.inputs.brand_for(athlete), result.files,
+                       self.guides.renderer, self.inputs.timeline_for(athlete), self.date)

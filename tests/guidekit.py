@@ -1,0 +1,233 @@
+"""Helpers for the guide tests (HTML, PDF, ICS): build guides, read PDFs back.
+
+Plain functions, no fixtures: each test module renders what it needs once, in
+module-scoped fixtures, because a PDF costs one to three seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+from generator.guides import GuideMaker, GuideResult
+from generator.inputs import Inputs, load_inputs
+from generator.project import load_project
+from generator.render import date_long
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_ROSTER = REPO_ROOT / "data" / "athletes.csv"
+EPOCH = "1790000000"  # 2026-09-21, the Makefile's demo value: fixes "Prepared ..." and DTSTAMP
+HARBOUR_ID = "hb-zoe-01"  # A4, notes, first marathon
+SUMMIT_ID = "sm-ana-11"  # Letter, serif brand font
+HOSTILE_NAME = "<script>alert(1)</script> O'Brien & Søn"
+A4 = (595.28, 841.89)
+LETTER = (612.0, 792.0)
+
+
+@contextlib.contextmanager
+def source_date_epoch(value: str | None = EPOCH) -> Iterator[None]:
+    """Set (or unset) SOURCE_DATE_EPOCH for the duration of a render."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    else:
+        os.environ["SOURCE_DATE_EPOCH"] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def load(root: Path = REPO_ROOT, roster: Path | None = EXAMPLE_ROSTER) -> Inputs:
+    inputs = load_inputs(load_project(root), roster)
+    errors = [str(p) for p in inputs.errors]
+    assert not errors, errors
+    return inputs
+
+
+@dataclass
+class Built:
+    """One athlete's guide and everything it was made from."""
+
+    inputs: Inputs
+    athlete: object
+    brand: object
+    timeline: object
+    result: GuideResult
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        return self.result.files
+
+    @property
+    def session_dates(self) -> list[str]:
+        """Every dated entry as the guide prints it (``date_long``), race day included."""
+        return [date_long(s.date) for s in self.timeline.sessions]
+
+
+def build(inputs: Inputs, athlete_id: str, formats: tuple[str, ...],
+          maker: GuideMaker | None = None) -> Built:
+    athlete = next(a for a in inputs.athletes if a.id == athlete_id)
+    with source_date_epoch():
+        result = (maker or GuideMaker(inputs)).make(athlete, formats)
+    return Built(inputs, athlete, inputs.brand_for(athlete), inputs.timeline_for(athlete),
+                 result)
+
+
+# ------------------------------------------------------------------ reading PDFs
+
+def normalise(text: str) -> str:
+    """One space for every run of whitespace: line wraps must not break a match."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def page_texts(reader: PdfReader) -> list[str]:
+    return [normalise(page.extract_text() or "") for page in reader.pages]
+
+
+def poppler_text(path: Path) -> str | None:
+    """pdftotext's reading of the file (a second, independent text extractor)."""
+    if shutil.which("pdftotext") is None:
+        return None
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                         capture_output=True)
+    return normalise(out.stdout.decode("utf-8"))
+
+
+def _resolve(obj):
+    return obj.get_object() if isinstance(obj, IndirectObject) else obj
+
+
+def fonts(reader: PdfReader) -> dict[str, DictionaryObject]:
+    """Every font used on any page, including inside form XObjects (SVG, logos)."""
+    found: dict[str, DictionaryObject] = {}
+    seen: set[int] = set()
+
+    def visit(resources) -> None:
+        resources = _resolve(resources)
+        if not isinstance(resources, DictionaryObject) or id(resources) in seen:
+            return
+        seen.add(id(resources))
+        for font in (_resolve(resources.get("/Font")) or {}).values():
+            font = _resolve(font)
+            found[str(font.get("/BaseFont"))] = font
+        for xobject in (_resolve(resources.get("/XObject")) or {}).values():
+            xobject = _resolve(xobject)
+            if "/Resources" in xobject:
+                visit(xobject["/Resources"])
+        for pattern in (_resolve(resources.get("/Pattern")) or {}).values():
+            pattern = _resolve(pattern)
+            if "/Resources" in pattern:
+                visit(pattern["/Resources"])
+
+    for page in reader.pages:
+        if "/Resources" in page:
+            visit(page["/Resources"])
+    return found
+
+
+def font_is_embedded(font: DictionaryObject) -> bool:
+    """A simple font or the descendant of a Type0 font carries FontFile/2/3."""
+    if font.get("/Subtype") == "/Type3":
+        return True  # glyphs are drawn by content streams inside the PDF
+    if font.get("/Subtype") == "/Type0":
+        font = _resolve(_resolve(font["/DescendantFonts"])[0])
+    descriptor = _resolve(font.get("/FontDescriptor"))
+    return descriptor is not None and any(
+        k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def notdef_codes(font: DictionaryObject) -> int:
+    """How many character codes a Type0 font maps to glyph 0 (.notdef, drawn as a box)."""
+    encoding = _resolve(font.get("/Encoding"))
+    if not isinstance(encoding, StreamObject):
+        return 0
+    cmap = encoding.get_data().decode("latin-1")
+    return len(re.findall(r"<[0-9a-fA-F]+>\s+0\s*$", cmap, flags=re.M))
+
+
+def pdffonts_rows(path: Path) -> list[list[str]] | None:
+    """``pdffonts`` table rows (name, type, encoding, emb, sub, uni, object, id)."""
+    if shutil.which("pdffonts") is None:
+        return None
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
+    lines = out.stdout.splitlines()[2:]
+    return [line.split() for line in lines if line.strip()]
+
+
+def every_byte(reader: PdfReader, raw: bytes) -> bytes:
+    """The file plus every stream decoded: a leak cannot hide in a Flate stream."""
+    chunks = [raw]
+    refs = [(num, gen) for gen, numbers in reader.xref.items() for num in numbers]
+    refs += [(num, 0) for num in reader.xref_objStm]
+    for num, gen in refs:
+        try:
+            obj = reader.get_object(IndirectObject(num, gen, reader))
+        except Exception:  # noqa: BLE001 - free or broken object numbers
+            continue
+        if isinstance(obj, StreamObject):
+            with contextlib.suppress(Exception):  # image filters pypdf cannot decode
+                chunks.append(obj.get_data())
+    return b"\n".join(chunks)
+
+
+@dataclass(frozen=True)
+class Link:
+    page: int  # index of the page holding the annotation
+    name: str | None  # named destination (the HTML id), if any
+    target: int  # index of the page the link jumps to
+
+
+def internal_links(reader: PdfReader) -> list[Link]:
+    """Link annotations with /Dest or a GoTo action, resolved to target page indexes.
+
+    Raises when a destination does not resolve: a broken link fails the test.
+    """
+    named = reader.named_destinations
+    pages = {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)}
+    links = []
+    for index, page in enumerate(reader.pages):
+        for annot in _resolve(page.get("/Annots")) or []:
+            annot = _resolve(annot)
+            if annot.get("/Subtype") != "/Link":
+                continue
+            dest = annot.get("/Dest")
+            action = _resolve(annot.get("/A"))
+            if dest is None and action is not None and action.get("/S") == "/GoTo":
+                dest = action.get("/D")
+            if dest is None:
+                continue  # an external URI link
+            dest = _resolve(dest)
+            name = None
+            if isinstance(dest, ArrayObject):  # explicit [page /XYZ ...]
+                target = pages[dest[0].idnum]
+            else:
+                name = str(dest)
+                target = reader.get_destination_page_number(named[name])
+            links.append(Link(index, name, target))
+    return links
+
+
+# ------------------------------------------------------------------ subprocesses
+
+def run_python(code: str, cwd: Path, env: dict[str, str] | None = None,
+               timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` with this venv's interpreter and a controlled environment."""
+    full = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH",
+                                                               "PYTHONHASHSEED")}
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full, timeout=timeout,
+                          capture_output=True, text=True)

@@ -1,0 +1,265 @@
+"""The PDF's URL fetcher serves only data: URLs and files inside the project.
+
+A content module and a brand's stylesheet override reach for /etc/passwd, a
+secret file outside the project (by ``../``, by absolute path and through a
+symlink) and a real HTTP server on 127.0.0.1. The guide still builds, each
+refused URL is reported as a warning, the server receives no request and no
+byte of the secrets reaches the PDF.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from generator.guides import GuideMaker
+from tests.guidekit import REPO_ROOT, build, every_byte, load, page_texts
+
+SECRET = "TOPSECRET-7f3a9c-do-not-leak"
+
+PROJECT_TOML = """\
+[project]
+title = "Leaky Clinic Guides"
+base_url = "https://guides.leaky.example/"
+default_brand = "clinic"
+roster = "data/athletes.csv"
+"""
+
+BRAND_TOML = """\
+name = "Leaky Clinic"
+logo = "logo.svg"
+timezone = "Europe/London"
+open_days = ["mon", "tue", "wed", "thu", "fri", "sat"]
+appointment_time = "17:30"
+booking_url = "https://leaky.example/book"
+address = "1 Test Street, Testtown"
+legal_footer = "Leaky Clinic (fictional test company)."
+
+[colors]
+primary = "#0b5d6b"
+accent = "#f2a541"
+"""
+
+LOGO_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+            '<rect width="40" height="40" fill="#0b5d6b"/></svg>\n')
+TEXTURE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+               '<rect width="4" height="4" fill="#eeeeee"/></svg>\n')
+
+SESSIONS_MD = """\
+---
+title: Around race day
+order: 10
+sessions:
+  - kind: pre-race
+    pressure: light
+    duration: 45
+    days_before: [3, 5]
+  - kind: post-race
+    pressure: light
+    duration: 45
+    days_after: [1, 3]
+---
+
+Keep race week light.
+"""
+
+ROSTER = """\
+id,name,race_name,race_date,training_start
+ada-01,Ada Lovelace,Leaky Marathon,2027-04-18,2027-01-03
+bo-02,Bo Chen,Leaky Marathon,2027-04-18,2027-01-03
+"""
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers everything with a small body, and remembers every request."""
+
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).requests.append(self.path)
+        body = b"body{background:red}" if self.path.endswith(".css") else b"\x89PNG\r\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_HEAD = do_GET
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, list[str]]]:
+    class Handler(Recorder):
+        requests: list[str] = []
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler.requests
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory, server) -> dict:
+    """A project whose content and brand CSS reach outside; its secret lives beside it."""
+    url, _requests = server
+    base = tmp_path_factory.mktemp("leaky")
+    secret = base / "secret.txt"
+    secret.write_text(SECRET + "\n", encoding="utf-8")
+    root = base / "project"
+    shutil.copytree(REPO_ROOT / "templates", root / "templates")
+    assets = root / "brands" / "clinic" / "templates" / "assets"
+    to_secret_from_root = f"../../{base.name}/secret.txt"  # resolves to base/secret.txt
+    to_secret_from_css = os.path.relpath(secret, assets)
+    leaky_md = f"""\
+---
+title: Pictures from everywhere
+order: 20
+---
+
+![passwd by URL](file:///etc/passwd)
+![secret by dot-dot]({to_secret_from_root})
+![secret by absolute path]({secret})
+![passwd by absolute path](/etc/passwd)
+![local server]({url}/x.png)
+![protocol-relative](//{url.removeprefix("http://")}/y.png)
+![through a symlink](content/img/link.png)
+
+<img src="{url}/raw.png" alt="raw HTML image">
+"""
+    print_css = f"""\
+@import url("{url}/evil.css");
+@import url("{to_secret_from_css}");
+@font-face {{ font-family: "Evil Font"; src: url("{url}/font.woff2"); }}
+.cover {{ background-image: url("file:///etc/passwd"); }}
+.toc {{ background-image: url("{url}/bg.png"); }}
+.book__card {{ background-image: url("texture.svg"); }}
+.cover__title {{ font-family: "Evil Font", sans-serif; }}
+""" + (REPO_ROOT / "templates" / "assets" / "print.css").read_text(encoding="utf-8")
+    _write(root, {
+        "guidegen.toml": PROJECT_TOML,
+        "brands/clinic/brand.toml": BRAND_TOML,
+        "brands/clinic/logo.svg": LOGO_SVG,
+        "brands/clinic/templates/assets/print.css": print_css,
+        "brands/clinic/templates/assets/texture.svg": TEXTURE_SVG,
+        "content/race-days.md": SESSIONS_MD,
+        "content/leaky.md": leaky_md,
+        "data/athletes.csv": ROSTER,
+    })
+    (root / "content" / "img").mkdir()
+    (root / "content" / "img" / "link.png").symlink_to(secret)
+    inputs = load(root, root / "data" / "athletes.csv")
+    maker = GuideMaker(inputs)
+    guides = {a.id: build(inputs, a.id, ("pdf", "html"), maker) for a in inputs.athletes}
+    return {"root": root, "secret": secret, "url": url, "guides": guides}
+
+
+def _refused(built) -> str:
+    return "\n".join(p.message for p in built.result.problems)
+
+
+def _expected_refusals(leaky) -> list[str]:
+    url, secret = leaky["url"], leaky["secret"]
+    host = url.removeprefix("http://")
+    return [
+        "file:///etc/passwd",
+        secret.as_uri(),
+        f"{url}/x.png",
+        f"file://{host}/y.png",
+        (leaky["root"] / "content" / "img" / "link.png").as_uri(),
+        f"{url}/raw.png",
+        f"{url}/evil.css",
+        f"{url}/bg.png",
+    ]
+
+
+def test_guides_still_build(leaky):
+    for built in leaky["guides"].values():
+        reader = PdfReader(BytesIO(built.files["pdf"]))
+        assert len(reader.pages) >= 3
+        assert built.athlete.name in " ".join(page_texts(reader))
+
+
+def test_every_refused_url_is_a_warning_for_every_guide(leaky):
+    """Not only the first guide of a batch: cached stylesheets and layouts count too."""
+    expected = _expected_refusals(leaky)
+    for athlete_id, built in leaky["guides"].items():
+        messages = _refused(built)
+        missing = [u for u in expected if u not in messages]
+        assert not missing, f"{athlete_id}: no warning for {missing}\n{messages}"
+        for problem in built.result.problems:
+            assert problem.severity == "warning"
+            assert problem.message.startswith(f"{athlete_id}: refused to fetch ")
+
+
+def test_each_refused_url_is_reported_once_per_guide(leaky):
+    for built in leaky["guides"].values():
+        messages = [p.message for p in built.result.problems]
+        assert len(messages) == len(set(messages)), messages
+
+
+def test_the_local_server_received_no_request(leaky, server):
+    _url, requests = server
+    assert leaky["guides"]
+    assert requests == []
+
+
+def test_no_secret_reaches_the_pdf(leaky):
+    first_line = Path("/etc/passwd").read_bytes().splitlines()[0]
+    for built in leaky["guides"].values():
+        data = built.files["pdf"]
+        reader = PdfReader(BytesIO(data))
+        everything = every_byte(reader, data)
+        text = " ".join(page_texts(reader))
+        assert SECRET.encode() not in everything
+        assert SECRET not in text
+        assert first_line not in everything
+        assert b"root:x:0:0" not in everything
+        assert "root:x:0:0" not in text
+
+
+def test_nh3_drops_file_urls_before_weasyprint_sees_them(leaky):
+    html = next(iter(leaky["guides"].values())).files["html"].decode()
+    assert "file:///etc/passwd" not in html
+    assert "passwd by URL" in html  # the image stays, without its src
+
+
+def test_a_brand_stylesheet_reads_files_next_to_itself(leaky):
+    """Relative url() in brands/<id>/templates/assets/print.css resolves beside that file."""
+    for built in leaky["guides"].values():
+        # resolved against the wrong folder, the file would be missing and refused
+        assert "texture.svg" not in _refused(built)
+
+
+def test_cli_prints_each_refused_url_and_exits_0(leaky, run_cli, tmp_path):
+    out = tmp_path / "ada.pdf"
+    result = run_cli(["guide", "data/athletes.csv", "--id", "ada-01", "--format", "pdf",
+                      "-o", out], cwd=leaky["root"], env={"SOURCE_DATE_EPOCH": "1790000000"})
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    warnings = [line for line in result.stderr_lines if "refused to fetch" in line]
+    for url in _expected_refusals(leaky):
+        assert any(url in line for line in warnings), f"{url} not on stderr:\n{result.stderr}"
+    assert all("warning:" in line for line in warnings)
