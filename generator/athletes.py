@@ -35,17 +35,30 @@ FIELDS = (
 REQUIRED = ("name", "race_name", "race_date")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@"
+    r"\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                      *(f"lpt{i}" for i in range(10))}
 MAX_ROWS = 100_000
 
 
+_LINE_BREAK_RE = re.compile(r"[\r\n\t\x85\u2028\u2029]")
+
+
 def _no_controls(v: str) -> str:
     if _CONTROL_RE.search(v):
         raise ValueError("contains control characters")
     return v
+
+
+def _one_line(v: str) -> str:
+    """Names end up in email headers, file metadata and table cells: no line breaks."""
+    if _LINE_BREAK_RE.search(v):
+        raise ValueError("contains control characters (line breaks or tabs)")
+    return _no_controls(v)
 
 
 class Athlete(BaseModel):
@@ -105,9 +118,14 @@ class Athlete(BaseModel):
             raise ValueError(f"{v!r} is a reserved device name")
         return v
 
-    @field_validator("name", "race_name", "notes", "brand", "timezone")
+    @field_validator("name", "race_name", "brand", "timezone")
     @classmethod
     def _text(cls, v):
+        return _one_line(v) if isinstance(v, str) else v
+
+    @field_validator("notes")
+    @classmethod
+    def _multiline_text(cls, v):
         return _no_controls(v) if isinstance(v, str) else v
 
     @field_validator("notes", mode="before")
@@ -210,7 +228,8 @@ def _csv_records(text: str, shown: str):
     try:
         header = next(reader)
     except StopIteration:
-        raise _FileProblem(Problem(shown, None, "roster is empty (expected a header row)"))
+        raise _FileProblem(Problem(shown, None, "roster is empty (expected a header row)")
+                           ) from None
     header = [h.strip().lower() for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
     if dupes:
@@ -250,10 +269,11 @@ def _structured_records(text: str, shown: str, kind: str):
     try:
         data = json.loads(text) if kind == "json" else load_yaml(text, text_scalars=True)
     except json.JSONDecodeError as exc:
-        raise _FileProblem(Problem(shown, exc.lineno, f"invalid JSON: {exc.msg}"))
+        raise _FileProblem(Problem(shown, exc.lineno, f"invalid JSON: {exc.msg}")) from None
     except yaml.YAMLError as exc:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _FileProblem(Problem(shown, yaml_error_line(exc), f"invalid YAML: {reason}"))
+        raise _FileProblem(Problem(shown, yaml_error_line(exc), f"invalid YAML: {reason}")
+                           ) from None
     if isinstance(data, dict) and "athletes" in data:
         data = data["athletes"]
         prefix: tuple[str, ...] = ("athletes",)

@@ -203,10 +203,6 @@ def main() -> None:
     cli(prog_name="guidegen")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # Commands defined in sibling modules register themselves here (keeps this file small).
 # Each module exposes a list ``COMMANDS`` of click commands.
 def _register() -> None:
@@ -224,3 +220,7 @@ def _register() -> None:
 
 
 _register()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -46,10 +46,10 @@ def parse_rate(text: str | None) -> float | None:
               help="Write every problem and failed recipient as JSON.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of the send log (default: the project's output folder).")
-@click.option("--retries", type=click.IntRange(1, 10), default=4, show_default=True,
-              help="Attempts per message for temporary failures (4xx, dropped connection).")
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True,
+              help="Retries per message after a temporary failure (4xx, dropped connection).")
 @click.option("--retry-delay", type=click.FloatRange(0, 300), default=2.0, show_default=True,
-              help="Seconds before the first retry; doubles after each attempt.")
+              help="Seconds before the first retry; doubles after each one.")
 @click.pass_context
 def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str | None,
           send: bool, dry_run: bool, rate: str | None, resend_changed: bool, unconfirmed: str,
@@ -77,7 +77,7 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
         raise UsageError("--dry-run and --send contradict each other")
     url = parse_smtp_url(smtp_url) if smtp_url else None
     options = Options(send=send, resend_changed=resend_changed, unconfirmed=unconfirmed,
-                      outbox=outbox, attempts=retries, retry_delay=retry_delay,
+                      outbox=outbox, attempts=retries + 1, retry_delay=retry_delay,
                       rate=parse_rate(rate))
     project = _project(ctx)
     transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None

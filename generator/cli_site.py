@@ -139,11 +139,11 @@ def init(directory: Path, brand_id: str) -> None:
     config, one brand to edit (brands/clinic/), the default content, the templates and a
     sample roster (data/athletes.csv) of fictional runners.
 
-    Plan pages are enabled, so set a secret before building:
+    Plan pages are enabled in the new project, so set a secret before building:
 
+    \b
       export GUIDEGEN_PLAN_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
-
-    then: cd DIRECTORY && guidegen check data/athletes.csv && guidegen build
+      cd DIRECTORY && guidegen check data/athletes.csv && guidegen build
     """
     from generator.scaffold import scaffold
 

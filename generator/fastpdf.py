@@ -27,7 +27,7 @@ class FastGuidePdf:
         self.maker = maker  # a guides.GuideMaker
         self._shape: dict = {}  # (brand, shared slugs) -> (page count, anchor -> page offset)
         self._layouts: OrderedDict = OrderedDict()  # (shape key, start, total) -> pages
-        self._personal_guess: dict[str, int] = {}  # brand -> last personal page count
+        self._personal_guess: dict = {}  # signature or brand -> personal page count
         self.stats = {"shared_layouts": 0, "shared_reused": 0, "personal_relayouts": 0}
 
     def _layout(self, athlete, brand, modules, timeline, part, pages: PdfPages):
@@ -49,8 +49,12 @@ class FastGuidePdf:
             self._shape[shape_key] = (len(doc.pages), _anchor_pages(doc))
         shared_count, anchors = self._shape[shape_key]
 
-        # personal part: its own page count must be known to number the whole guide
-        guess = self._personal_guess.get(brand.id, 6)
+        # personal part: its own page count must be known to number the whole guide;
+        # guess it from athletes with the same shape of personal content
+        signature = (brand.id, tuple(m.slug for m in modules if m.slug in kinds),
+                     len(timeline.sessions), len(timeline.warnings),
+                     len(athlete.notes or "") // 150)
+        guess = self._personal_guess.get(signature, self._personal_guess.get(brand.id, 6))
         for _attempt in range(4):
             total = guess + shared_count
             toc = {a: guess + offset + 1 for a, offset in anchors.items()}
@@ -60,7 +64,7 @@ class FastGuidePdf:
                 break
             self.stats["personal_relayouts"] += 1
             guess = len(personal.pages)
-        self._personal_guess[brand.id] = guess
+        self._personal_guess[signature] = self._personal_guess[brand.id] = guess
 
         key = (shape_key, guess + 1, total)
         if key in self._layouts:

@@ -71,6 +71,10 @@ def mailbox(name: str, addr: str, what: str) -> Address:
 
     The email package refuses CR/LF in any part and quotes or RFC 2047-encodes
     the display name, so a name such as ``Eve <x@y>, Bcc: z`` stays one name."""
+    for value, part in ((name, "name"), (addr, "email")):
+        if "\r" in value or "\n" in value:
+            raise MessageError(f"{what}: the {part} contains a line break, which could "
+                               "inject email headers", field=part)
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or not domain.isascii():
         raise MessageError(f"{what} address {addr!r} is not a valid address", field="email")
@@ -112,14 +116,20 @@ def content_hash(parts: list[bytes]) -> str:
     return h.hexdigest()
 
 
-def compose(athlete, brand, files: dict[str, bytes], renderer: Renderer, timeline,
-            date: dt.datetime) -> Outgoing:
-    """The whole message for one athlete; ``files`` holds the guide's pdf and ics."""
+def addresses(athlete, brand) -> tuple[Address, Address]:
+    """(From, To), checked before any guide is rendered for them."""
     if not brand.contact.email:
         raise MessageError(f"brand {brand.id!r} has no contact.email: it is the sender of "
                            "its guides (set it in brand.toml)", field="contact.email")
     sender = mailbox(brand.name, brand.contact.email, f"brand {brand.id!r}")
     recipient = mailbox(athlete.name, athlete.email or "", f"athlete {athlete.id!r}")
+    return sender, recipient
+
+
+def compose(athlete, brand, files: dict[str, bytes], renderer: Renderer, timeline,
+            date: dt.datetime) -> Outgoing:
+    """The whole message for one athlete; ``files`` holds the guide's pdf and ics."""
+    sender, recipient = addresses(athlete, brand)
     domain = sender.domain
     logo_cid = f"logo.{brand.id}@{domain}"
     names = {"pdf": f"{athlete.id}.pdf", "ics": f"{athlete.id}.ics"}
@@ -172,6 +182,7 @@ class Mailer:
         self.problems: list[Problem] = []  # warnings from the guides (timeline, fetches)
 
     def compose(self, athlete) -> Outgoing:
+        addresses(athlete, self.inputs.brand_for(athlete))  # fail fast, before the PDF
         result = self.guides.make(athlete, ("pdf", "ics"))
         self.problems += result.problems
         return compose(athlete, self.inputs.brand_for(athlete), result.files,

@@ -105,14 +105,23 @@ class PdfMaker:
 
     def document(self, html: str, base_url: str, stylesheets: list):
         """Lay out ``html``; returns WeasyPrint's Document (pages can be reused)."""
+        start = len(self.refused)
         for css in stylesheets:  # refused while parsed (once), reported for every guide
             self.refused.extend(self._css_refused.get(id(css), ()))
-        return self.wp.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher).render(
+        doc = self.wp.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher).render(
             stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True,
             pdf_variant=self.variant)
+        # the refusals travel with the pages: a guide that reuses pages laid out for
+        # another athlete (fastpdf) reports them again when it is written
+        refused = tuple(dict.fromkeys(self.refused[start:]))
+        for page in doc.pages:
+            page.guidegen_refused = refused
+        return doc
 
     def write(self, document, identifier: str) -> bytes:
         """Deterministic PDF bytes: fixed identifier, no wall-clock dates."""
+        for page in document.pages:  # see document(): reused pages repeat their refusals
+            self.refused.extend(getattr(page, "guidegen_refused", ()))
         return document.write_pdf(pdf_identifier=hashlib.md5(identifier.encode()).digest(),
                                   pdf_variant=self.variant, pdf_tags=True)
 

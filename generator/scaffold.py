@@ -8,6 +8,8 @@ Makefile makes (``pip install -e .``); a wheel would need them moved into packag
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -17,11 +19,13 @@ from generator.errors import ConfigError, UsageError
 SHIPPED = Path(generator.__file__).resolve().parents[1]
 BRAND_ID = "clinic"
 
-CONFIG = """\
-# guidegen project configuration. Every key is documented in DESIGN.md.
+DESCRIPTION = ("Personalised marathon recovery guides: when to book sports massage during "
+               "training, before the race and after it.")
+CONFIG = f"""\
+# guidegen project configuration (see README.md and `guidegen --help`).
 [project]
 title = "Race Recovery Guides"
-description = "Personalised marathon recovery guides: when to book sports massage during training, before the race and after it."
+description = "{DESCRIPTION}"
 # Absolute address of the published site: used for canonical URLs, the sitemap and the feed.
 base_url = "https://guides.example.com/"
 language = "en"
@@ -35,12 +39,28 @@ roster = "data/athletes.csv"
 enabled = true
 """
 
-ROSTER = """\
-id,name,email,race_name,race_date,distance,training_start,experience,massage_frequency,long_run_day,focus_areas,brand,locale,timezone,notes
-ex-amara-01,Amara Okafor,amara.okafor@example.com,Riverside City Marathon,2027-04-25,marathon,,first,auto,sun,calves;feet,,en,,First marathon. Prefers evening appointments.
-ex-lukas-02,Lukas Brandt,lukas.brandt@example.com,Riverside City Marathon,2027-04-25,marathon,2026-12-14,returning,biweekly,sat,hamstrings,,en,,"Right hamstring tightens after speed work; ""firm but not deep"", please."
-ex-mei-03,Mei Lin,,Lakeside Half Marathon,2027-06-06,half-marathon,,competitive,weekly,sun,,,en,,
-"""
+ROSTER_FIELDS = ("id", "name", "email", "race_name", "race_date", "distance",
+                 "training_start", "experience", "massage_frequency", "long_run_day",
+                 "focus_areas", "notes")
+ROSTER_ROWS = (  # fictional runners, one per experience level
+    ("ex-amara-01", "Amara Okafor", "amara.okafor@example.com", "Riverside City Marathon",
+     "2027-04-25", "marathon", "", "first", "auto", "sun", "calves;feet",
+     "First marathon. Prefers evening appointments."),
+    ("ex-lukas-02", "Lukas Brandt", "lukas.brandt@example.com", "Riverside City Marathon",
+     "2027-04-25", "marathon", "2026-12-14", "returning", "biweekly", "sat", "hamstrings",
+     'Right hamstring tightens after speed work; "firm but not deep", please.'),
+    ("ex-mei-03", "Mei Lin", "", "Lakeside Half Marathon", "2027-06-06", "half-marathon", "",
+     "competitive", "weekly", "sun", "", ""),
+)
+
+
+def roster_csv() -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ROSTER_FIELDS)
+    writer.writerows(ROSTER_ROWS)
+    return buffer.getvalue()
+
 
 GITIGNORE = "output/\noutbox/\n"
 
@@ -83,7 +103,7 @@ def scaffold(target: Path, brand: str = "harbour") -> list[Path]:
     shutil.copytree(content, target / "content", ignore=ignore)
     shutil.copytree(templates, target / "templates", ignore=ignore)
     shutil.copytree(brand_dir, target / "brands" / BRAND_ID, ignore=ignore)
-    for rel, text in (("guidegen.toml", CONFIG), ("data/athletes.csv", ROSTER),
+    for rel, text in (("guidegen.toml", CONFIG), ("data/athletes.csv", roster_csv()),
                       (".gitignore", GITIGNORE), ("README.md", README)):
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,25 @@ def palette(brand: Brand) -> dict[str, str]:
             "on_primary": on_primary}
 
 
+def favicon_ico(colour: str, size: int = 32) -> bytes:
+    """A /favicon.ico (a dot in the brand colour), drawn here so no imaging library is
+    needed. Browsers ask for it on every page without an icon link (the plan pages),
+    and a 404 there is a console error on the runner's private page."""
+    r, g, b = _rgb(colour)
+    centre, radius, pixels = (size - 1) / 2, size / 2 - 1, bytearray()
+    for y in range(size):  # BMP rows go bottom-up; the circle is symmetric anyway
+        for x in range(size):
+            inside = sum(((x + dx / 4 - centre) ** 2 + (y + dy / 4 - centre) ** 2) <= radius ** 2
+                         for dx in (-1.5, -0.5, 0.5, 1.5) for dy in (-1.5, -0.5, 0.5, 1.5))
+            pixels += bytes((b, g, r, round(255 * inside / 16)))
+    mask = bytes(((size + 31) // 32) * 4 * size)
+    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0,
+                         len(pixels) + len(mask), 0, 0, 0, 0)
+    image = header + bytes(pixels) + mask
+    entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
+    return struct.pack("<HHH", 0, 1, 1) + entry + image
+
+
 def json_ld(data: dict) -> Markup:
     """JSON for a <script> element: '<', '>' and '&' escaped so no text can close it."""
     text = json.dumps(data, ensure_ascii=False, indent=1)
@@ -241,6 +261,7 @@ class SiteRenderer:
         ctx = self.context(None, urlsplit(self.base).path, modules, pages)
         files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand).encode()
         files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
+        files["favicon.ico"] = favicon_ico(self.brand.colors.primary)
         files[f"assets/{self.logo_name}"] = (self.brand.folder / self.brand.logo).read_bytes()
         files["sitemap.xml"] = self.sitemap(pages)
         files["feed.xml"] = self.feed(pages)

@@ -200,6 +200,16 @@ class SmtpTransport:
             return Attempt(Outcome.TRANSIENT, f"cannot connect to {self.url}: {exc}",
                            unreachable=True)
         try:
+            return self._transaction(conn, sender, recipient, data, smtputf8, before_commit)
+        except BaseException:
+            # Ctrl-C or a bug mid-transaction: close without QUIT (which would land in
+            # the DATA stream) and without the final dot, so nothing half-sent is kept
+            self._drop()
+            raise
+
+    def _transaction(self, conn: smtplib.SMTP, sender: str, recipient: str, data: bytes,
+                     smtputf8: bool, before_commit: Callable[[], None]) -> Attempt:
+        try:
             options = []
             if smtputf8:
                 if not conn.has_extn("smtputf8"):
@@ -222,11 +232,7 @@ class SmtpTransport:
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             return Attempt(Outcome.TRANSIENT, f"connection lost: {exc or type(exc).__name__}")
-        try:
-            before_commit()
-        except BaseException:
-            self._drop()  # no final dot: the server must discard the message
-            raise
+        before_commit()  # if it raises, deliver() drops the connection before the dot
         try:
             conn.send(b".\r\n")
             code, resp = conn.getreply()

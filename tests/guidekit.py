@@ -231,3 +231,15 @@ def run_python(code: str, cwd: Path, env: dict[str, str] | None = None,
     full.update(env or {})
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full, timeout=timeout,
                           capture_output=True, text=True)
+
+
+def cli(args: list, cwd: Path, env: dict[str, str] | None = None):
+    """``guidegen ARGS`` in-process from ``cwd`` (for module-scoped fixtures; tests use the
+    ``run_cli`` fixture). Returns Click's Result (exit_code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from generator.cli import cli as command
+
+    with contextlib.chdir(cwd):
+        return CliRunner().invoke(command, [str(a) for a in args], env=dict(env or {}),
+                                  prog_name="guidegen", catch_exceptions=False)

@@ -165,7 +165,7 @@ def test_row_numbers_count_file_lines_across_multiline_cells(tmp_path):
         GOOD_ROW,
         'ok-2,Two,,Marathon,2027-04-18,,,,"calves"',
         "",  # a blank line is skipped but still counted
-        'ok-4,"Four\nLines",,"Race\nName",2027-04-18,,,,',
+        'ok-4,Four,,Race,2027-04-18,,,,"calves;\nfeet;\nhips"',  # one row, three lines
         "bad,B,,Marathon,2027-13-01,,,,",
     )
     assert _errors(problems) == ["roster.csv:8: race_date: 2027-13-01 is not a real calendar date"]
@@ -284,3 +284,27 @@ def test_json_numeric_id_is_read_as_text(tmp_path):
     athletes, problems = load_roster(path, BRANDS, tmp_path)
     assert _errors(problems) == []
     assert [a.id for a in athletes] == ["12345"]
+
+
+@pytest.mark.parametrize("field", ["name", "race_name"])
+def test_line_breaks_in_single_line_fields_are_refused(tmp_path, field):
+    """A name goes into email headers: 'Eve\\r\\nBcc: x' must never load."""
+    cells = {"name": "Ok", "race_name": "Race"}
+    cells[field] = '"Eve\r\nBcc: victim@evil.example"'
+    path = tmp_path / "roster.csv"
+    path.write_text("id,name,race_name,race_date\n"
+                    f"e-1,{cells['name']},{cells['race_name']},2027-04-18\n"
+                    "ok-2,Ada,Race,2027-04-18\n", encoding="utf-8", newline="")
+    athletes, problems = load_roster(path, BRANDS, tmp_path)
+    assert _errors(problems) == [
+        f"roster.csv:2: {field}: contains control characters (line breaks or tabs)"]
+    assert [a.id for a in athletes] == ["ok-2"]
+
+
+def test_notes_may_span_lines(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text('id,name,race_name,race_date,notes\nn-1,N,R,2027-04-18,"one\r\ntwo"\n',
+                    encoding="utf-8", newline="")
+    athletes, problems = load_roster(path, BRANDS, tmp_path)
+    assert _errors(problems) == []
+    assert athletes[0].notes == "one\ntwo"

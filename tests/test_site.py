@@ -14,7 +14,6 @@ from lxml import etree, html
 from sitekit import BASE_URL, BUILD_ENV, EPOCH, copy_example, run_build
 
 from generator.content import load_modules
-from generator.plans import plan_token
 from generator.site import contrast, days_text, palette
 
 pytest_plugins = ["site_fixtures"]
@@ -39,7 +38,7 @@ def page_url(site: Path, page: Path) -> str:
 def test_site_has_landing_module_about_404_and_feeds(example_build):
     site = example_build.site
     for rel in ("index.html", "about/index.html", "404.html", "sitemap.xml", "robots.txt",
-                "feed.xml", "assets/site.css", "assets/logo.svg"):
+                "feed.xml", "favicon.ico", "assets/site.css", "assets/logo.svg"):
         assert (site / rel).is_file(), rel
     for slug in site_slugs():
         assert (site / slug / "index.html").is_file(), slug
@@ -239,17 +238,17 @@ def test_site_removes_pages_of_deleted_modules_but_keeps_plans(scratch_project, 
     assert (out / "site" / "plans" / "tok" / "index.html").read_text() == "private"
 
 
-def test_build_removes_plan_pages_of_runners_no_longer_in_the_roster(scratch_project, run_cli):
-    root = scratch_project(copy=("templates",))
-    out = root / "output"
-    assert run_cli(["build", "--out", out], cwd=root, env=BUILD_ENV).exit_code == 0
-    tokens = {a: plan_token(BUILD_ENV["GUIDEGEN_PLAN_SECRET"].encode(), a)
-              for a in ("ada-01", "bo-02")}
-    assert sorted(p.name for p in (out / "site" / "plans").iterdir()) == sorted(tokens.values())
-    roster = root / "data" / "athletes.csv"
-    roster.write_text("\n".join(roster.read_text().splitlines()[:2]) + "\n")
-    assert run_cli(["build", "--out", out], cwd=root, env=BUILD_ENV).exit_code == 0
-    assert [p.name for p in (out / "site" / "plans").iterdir()] == [tokens["ada-01"]]
+def test_plan_pages_of_runners_no_longer_in_the_roster_are_removed(tmp_path):
+    from generator.cli_site import prune_plans
+
+    plans = tmp_path / "site" / "plans"
+    for token in ("keep", "gone"):
+        (plans / token).mkdir(parents=True)
+        (plans / token / "index.html").write_text("private")
+    prune_plans(tmp_path, {"ada-01": "keep"})
+    assert [p.name for p in plans.iterdir()] == ["keep"]
+    prune_plans(tmp_path, None)  # plans disabled: nothing private stays online
+    assert list(plans.iterdir()) == []
 
 
 def test_bad_roster_row_exits_1_and_builds_the_rest(scratch_project, run_cli):
@@ -320,3 +319,15 @@ def test_brand_palette_keeps_text_on_primary_readable(brand_dir):
     colours = palette(brand)
     assert contrast(colours["on_primary"], brand.colors.primary) >= 4.5
     assert contrast(brand.colors.muted, colours["tint"]) >= 4.5
+
+
+def test_build_without_plan_pages_needs_no_secret(scratch_project, run_cli):
+    toml = ('[project]\ntitle = "T"\nbase_url = "https://x.example/"\n'
+            'default_brand = "clinic"\nroster = "data/athletes.csv"\n\n[plans]\nenabled = false\n')
+    roster = "id,name,race_name,race_date\nok-01,Ok Runner,Scratch Marathon,2027-04-18\n"
+    root = scratch_project({"guidegen.toml": toml, "data/athletes.csv": roster},
+                           copy=("templates",))
+    result = run_cli(["build", "--out", root / "o"], cwd=root, env={"GUIDEGEN_PLAN_SECRET": ""})
+    assert result.exit_code == 0, result.stderr
+    assert (root / "o" / "guides" / "clinic" / "ok-01.html").is_file()
+    assert not (root / "o" / "site" / "plans").exists()

@@ -1,0 +1,144 @@
+"""Batches: incremental rebuilds from the manifest, removal, shards, parallel == serial."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from generator.batch import in_shard, parse_shard
+from generator.build import build_guides
+from generator.inputs import load_inputs
+from generator.project import load_project
+
+ROSTER_HEADER = "id,name,race_name,race_date,massage_frequency,notes\n"
+
+
+def roster(n: int, note: str = "") -> str:
+    rows = [f"r{i:03d},Runner {i},Test Marathon,2027-0{1 + i % 8}-1{i % 9},weekly,{note}"
+            for i in range(n)]
+    return ROSTER_HEADER + "\n".join(rows) + "\n"
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(
+                "manifest")}
+
+
+def build(root: Path, out: Path, formats=("html", "ics"), **kw):
+    inputs = load_inputs(load_project(root), root / "data" / "athletes.csv")
+    assert not inputs.errors, inputs.errors
+    return build_guides(inputs, out, formats, **kw)
+
+
+def test_second_build_with_unchanged_inputs_renders_nothing(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(6)}, copy=("templates",))
+    out = tmp_path / "out"
+    first = build(root, out, jobs=1)
+    assert (first.built, first.unchanged) == (6, 0)
+    again = build(root, out, jobs=1)
+    assert (again.built, again.unchanged, again.failed) == (0, 6, 0)
+
+
+def test_one_changed_row_rebuilds_exactly_that_guide(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(5)}, copy=("templates",))
+    out = tmp_path / "out"
+    build(root, out, jobs=1)
+    before = tree(out)
+    text = (root / "data/athletes.csv").read_text().replace("Runner 3,", "Runner Three,")
+    (root / "data/athletes.csv").write_text(text)
+    summary = build(root, out, jobs=1)
+    assert (summary.built, summary.unchanged) == (1, 4)
+    after = tree(out)
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed == {"guides/clinic/r003.html", "guides/clinic/r003.ics"}
+
+
+def test_template_change_rebuilds_every_guide(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(3)}, copy=("templates",))
+    out = tmp_path / "out"
+    build(root, out, jobs=1)
+    css = root / "templates/assets/guide.css"
+    css.write_text(css.read_text() + "\n/* changed */\n")
+    assert build(root, out, jobs=1).built == 3
+
+
+def test_athletes_removed_from_the_roster_lose_their_outputs(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(4)}, copy=("templates",))
+    out = tmp_path / "out"
+    build(root, out, jobs=1)
+    assert (out / "guides/clinic/r003.html").is_file()
+    (root / "data/athletes.csv").write_text(roster(2))
+    summary = build(root, out, jobs=1)
+    assert summary.removed == 2
+    assert not (out / "guides/clinic/r003.html").exists()
+    assert not (out / "guides/clinic/r002.ics").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["outputs"]) == ["r000", "r001"]
+
+
+def test_force_rebuilds_unchanged_guides(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(3)}, copy=("templates",))
+    out = tmp_path / "out"
+    build(root, out, jobs=1)
+    assert build(root, out, jobs=1, force=True).built == 3
+
+
+def test_deleted_output_file_is_rebuilt(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(3)}, copy=("templates",))
+    out = tmp_path / "out"
+    build(root, out, jobs=1)
+    (out / "guides/clinic/r001.ics").unlink()
+    summary = build(root, out, jobs=1)
+    assert summary.built == 1
+    assert (out / "guides/clinic/r001.ics").is_file()
+
+
+def test_parallel_build_is_byte_identical_to_serial(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(8)}, copy=("templates",))
+    serial = build(root, tmp_path / "serial", jobs=1)
+    parallel = build(root, tmp_path / "parallel", jobs=2)
+    assert serial.built == parallel.built == 8
+    assert tree(tmp_path / "serial") == tree(tmp_path / "parallel")
+
+
+def test_union_of_shards_equals_the_unsharded_build(scratch_project, tmp_path):
+    root = scratch_project({"data/athletes.csv": roster(12)}, copy=("templates",))
+    build(root, tmp_path / "whole", jobs=1)
+    union: dict[str, str] = {}
+    counts = []
+    for i in (1, 2, 3):
+        out = tmp_path / f"shard{i}"
+        counts.append(build(root, out, jobs=1, shard=(i, 3)).built)
+        part = tree(out)
+        assert not set(part) & set(union), "shards overlap"
+        union.update(part)
+    assert sum(counts) == 12
+    assert union == tree(tmp_path / "whole")
+
+
+def test_shard_assignment_is_stable_and_complete():
+    ids = [f"athlete-{i}" for i in range(500)]
+    owners = [[i for i in range(1, 5) if in_shard(x, (i, 4))] for x in ids]
+    assert all(len(o) == 1 for o in owners)
+    sizes = [sum(1 for o in owners if o == [i]) for i in range(1, 5)]
+    assert min(sizes) > 80  # roughly balanced
+    assert parse_shard("2/4") == (2, 4)
+
+
+def test_bad_shard_is_a_usage_error(scratch_project, run_cli):
+    root = scratch_project(copy=("templates",))
+    result = run_cli(["batch", "data/athletes.csv", "--shard", "5/4", "--formats", "ics"],
+                     cwd=root)
+    assert result.exit_code == 2
+    assert "--shard" in result.stderr
+
+
+def test_batch_prints_a_summary_and_no_progress_bar_off_terminal(scratch_project, run_cli):
+    root = scratch_project(copy=("templates",))
+    result = run_cli(["batch", "data/athletes.csv", "--formats", "html", "--jobs", "1"],
+                     cwd=root)
+    assert result.exit_code == 0, result.stderr
+    assert "guides: 2 built, 0 unchanged, 0 failed, 0 removed" in result.stderr
+    assert "\x1b[" not in result.stderr  # no terminal control codes when not a TTY

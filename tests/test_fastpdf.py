@@ -1,0 +1,95 @@
+"""The PDF fast path (shared pages laid out once) gives the same guide as a full render."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from generator.guides import GuideMaker
+from generator.inputs import load_inputs
+from generator.project import load_project
+from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
+
+# four athletes: two brands, first-timer and calves modules in and out, so the
+# shared part takes several shapes and at least one layout is reused
+IDS = ["hb-zoe-01", "hb-soren-02", "hb-tom-10", "sm-layla-04", "sm-ana-11"]
+
+
+def outline_titles(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, page index) for every bookmark."""
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def describe(data: bytes) -> dict:
+    reader = PdfReader(io.BytesIO(data))
+    links = []
+    for index, page in enumerate(reader.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") == "/Link" and "/Dest" in annot:
+                links.append((index, str(annot["/Dest"])))
+    named = {name: reader.get_destination_page_number(dest)
+             for name, dest in reader.named_destinations.items()}
+    return {
+        "pages": len(reader.pages),
+        "sizes": [tuple(round(float(x)) for x in p.mediabox[2:]) for p in reader.pages],
+        "text": [p.extract_text() for p in reader.pages],
+        "outline": outline_titles(reader),
+        "links": links,
+        "targets": {str(dest): named.get(str(dest)) for _, dest in links},
+        "title": reader.metadata.title,
+        "lang": str(reader.trailer["/Root"].get("/Lang")),
+        "tagged": "/StructTreeRoot" in reader.trailer["/Root"],
+    }
+
+
+@pytest.fixture(scope="module")
+def both():
+    with source_date_epoch():
+        inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)
+        fast, full = GuideMaker(inputs), GuideMaker(inputs)
+        full.fast = False
+        athletes = {a.id: a for a in inputs.athletes}
+        pairs = {i: (fast.make(athletes[i], ("pdf",)).files["pdf"],
+                     full.make(athletes[i], ("pdf",)).files["pdf"]) for i in IDS}
+    return pairs, fast._fast.stats
+
+
+@pytest.mark.parametrize("athlete_id", IDS)
+def test_fast_path_pdf_matches_full_render(both, athlete_id):
+    fast_pdf, full_pdf = both[0][athlete_id]
+    fast, full = describe(fast_pdf), describe(full_pdf)
+    assert fast["pages"] == full["pages"]
+    assert fast["sizes"] == full["sizes"]
+    assert fast["outline"] == full["outline"]
+    assert fast["links"] == full["links"]
+    assert fast["targets"] == full["targets"]
+    assert all(page is not None for page in fast["targets"].values())
+    assert (fast["title"], fast["lang"], fast["tagged"]) == (full["title"], full["lang"], True)
+    assert fast["text"] == full["text"]
+
+
+@pytest.mark.parametrize("athlete_id", IDS)
+def test_fast_path_page_labels_count_the_whole_guide(both, athlete_id):
+    pages = describe(both[0][athlete_id][0])
+    total = pages["pages"]
+    for number, text in enumerate(pages["text"][1:], start=2):  # the cover has no footer
+        assert f"Page {number} of {total}" in text
+
+
+def test_shared_layouts_are_reused_across_athletes(both):
+    stats = both[1]
+    assert stats["shared_reused"] >= 1
+    assert stats["shared_layouts"] < len(IDS)

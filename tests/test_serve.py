@@ -1,0 +1,191 @@
+"""``guidegen serve`` as a user runs it: a subprocess on a free port in a scratch copy of
+the example project; files are edited on disk and the served pages must follow."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sitekit import copy_example
+
+pytest_plugins = ["site_fixtures"]
+
+TIMEOUT = 20.0  # seconds a change may take to show (debounce + rebuild on a busy CI box)
+ATHLETE = "hb-zoe-01"
+
+
+@dataclass
+class Server:
+    root: Path
+    process: subprocess.Popen
+    url: str = ""
+    log: list[str] = field(default_factory=list)
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=10) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")
+
+    def settle(self, quiet: float = 1.0) -> int:
+        """Wait until the log has been quiet for ``quiet`` seconds (earlier rebuilds done)."""
+        deadline = time.monotonic() + TIMEOUT
+        count = len(self.log)
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            if len(self.log) == count:
+                return count
+            count = len(self.log)
+        return count
+
+    def edit(self, rel: str, change: Callable[[str], str]) -> str:
+        """Apply ``change`` to a project file; returns the original text."""
+        path = self.root / rel
+        before = path.read_text(encoding="utf-8")
+        after = change(before)
+        assert after != before, "the edit changed nothing"
+        path.write_text(after, encoding="utf-8")
+        return before
+
+
+def wait_until(check: Callable[[], object], what: str, timeout: float = TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def start_serve(root: Path, *args: str) -> Server:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "--port", "0", *args], cwd=root,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = Server(root, process)
+
+    def read() -> None:
+        for line in process.stderr:
+            server.log.append(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def started() -> str:
+        assert process.poll() is None, "\n".join(server.log)
+        found = [m for line in server.log if (m := re.search(r"at (http://127\.0\.0\.1:\d+/)",
+                                                             line))]
+        return found[0].group(1) if found else ""
+
+    server.url = wait_until(started, "the server to start", timeout=60)
+    return server
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[Server]:
+    root = copy_example(tmp_path_factory.mktemp("serve"))
+    server = start_serve(root, "--athlete", ATHLETE)
+    yield server
+    server.process.terminate()
+    assert server.process.wait(timeout=15) == 0, "\n".join(server.log)
+
+
+def test_served_pages_have_the_live_reload_script_and_assets_do_not(served):
+    status, page = served.get("/")
+    assert status == 200 and "/__livereload" in page
+    assert page.rstrip().endswith("</html>") and page.index("/__livereload") < page.rindex(
+        "</body>")
+    status, css = served.get("/assets/site.css")
+    assert status == 200 and "__livereload" not in css
+    status, missing = served.get("/no-such-page/")
+    assert status == 404 and "Page not found" in missing
+
+
+def test_editing_a_module_changes_the_served_page(served):
+    rel = "content/how-often.md"
+    original = served.edit(rel, lambda t: t.replace(
+        "title: How often to book during your training block", "title: Booking rhythm v2", 1))
+    try:
+        wait_until(lambda: "Booking rhythm v2</h1>" in served.get("/how-often/")[1],
+                   "the edited title on /how-often/")
+        assert "Booking rhythm v2" in served.get("/")[1]  # the landing page lists it too
+    finally:
+        (served.root / rel).write_text(original, encoding="utf-8")
+    wait_until(lambda: "Booking rhythm v2" not in served.get("/how-often/")[1], "the revert")
+
+
+def test_broken_front_matter_shows_the_error_in_the_browser_then_recovers(served, browser):
+    rel = "content/pre-race-massage.md"
+    page = browser.new_page()
+    page.goto(served.url + "pre-race-massage/")
+    assert page.locator("h1").inner_text() == "The pre-race massage"
+    original = served.edit(rel, lambda t: t.replace("title: The pre-race massage",
+                                                    "titel: The pre-race massage", 1))
+    try:
+        # no manual reload: the injected script notices the new build by itself
+        page.wait_for_selector("ul.errors", timeout=TIMEOUT * 1000)
+        errors = page.locator("ul.errors li").all_inner_texts()
+        assert "content/pre-race-massage.md:2: titel: unknown key" in errors
+        assert "content/pre-race-massage.md:2: title: required field is missing" in errors
+        assert served.process.poll() is None, "the server must survive a broken file"
+    finally:
+        (served.root / rel).write_text(original, encoding="utf-8")
+    page.wait_for_selector("h1:has-text('The pre-race massage')", timeout=TIMEOUT * 1000)
+    assert page.locator("ul.errors").count() == 0
+    page.close()
+
+
+def test_error_messages_are_escaped(served):
+    rel = "content/race-week.md"
+    original = served.edit(rel, lambda t: t.replace("---\n", '---\n"<b>bold</b>": 1\n', 1))
+    try:
+        body = wait_until(lambda: (r := served.get("/race-week/"))[0] == 500 and r[1],
+                          "the error page")
+        assert "&lt;b&gt;bold&lt;/b&gt;: unknown key" in body
+        assert "<b>bold</b>" not in body
+    finally:
+        (served.root / rel).write_text(original, encoding="utf-8")
+    wait_until(lambda: served.get("/race-week/")[0] == 200, "recovery")
+
+
+def test_athlete_preview_follows_roster_edits_without_rebuilding_the_site(served):
+    status, page = served.get("/__athlete/")
+    assert status == 200 and "Zoë Ó Briain" in page and "/__livereload" in page
+    marker = served.settle()
+    original = served.edit("data/athletes.csv", lambda t: t.replace("Zoë Ó Briain",
+                                                                    "Zoë Preview", 1))
+    try:
+        wait_until(lambda: "Zoë Preview" in served.get("/__athlete/")[1], "the new name")
+        rebuilt = [line for line in served.log[marker:] if line.startswith("rebuilt")]
+        assert rebuilt and all(line.startswith("rebuilt (roster)") for line in rebuilt)
+    finally:
+        (served.root / "data/athletes.csv").write_text(original, encoding="utf-8")
+    wait_until(lambda: "Zoë Ó Briain" in served.get("/__athlete/")[1], "the revert")
+
+
+def test_template_and_css_edits_are_served(served):
+    rel = "templates/assets/site.css"
+    original = served.edit(rel, lambda t: t + "\n/* serve-test-marker */\n")
+    try:
+        wait_until(lambda: "serve-test-marker" in served.get("/assets/site.css")[1],
+                   "the edited stylesheet")
+    finally:
+        (served.root / rel).write_text(original, encoding="utf-8")
+
+
+def test_serve_outside_a_project_exits_2(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "generator", "serve", "--port", "0"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "no guidegen.toml here" in done.stderr and "Traceback" not in done.stderr
