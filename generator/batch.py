@@ -31,6 +31,10 @@ class Summary:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
 
+    def counts(self) -> dict:
+        return {"built": self.built, "unchanged": self.unchanged, "failed": self.failed,
+                "removed": self.removed, "seconds": round(self.seconds, 3)}
+
     def line(self) -> str:
         return (f"guides: {self.built} built, {self.unchanged} unchanged, {self.failed} failed, "
                 f"{self.removed} removed in {self.seconds:.1f}s")

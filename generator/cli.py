@@ -67,13 +67,17 @@ def report_problems(problems: list[Problem], strict: bool = False) -> int:
 
 
 roster_arg = click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
+report_option = click.option(
+    "--report", "report", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Also write every problem (file, line/row, field, message, severity) as JSON here.")
 
 
 @cli.command()
 @click.argument("roster", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@report_option
 @click.pass_context
-def check(ctx: click.Context, roster: Path | None, strict: bool) -> None:
+def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | None) -> None:
     """Validate content, brands and (optionally) a ROSTER; one line per problem."""
     from generator.inputs import load_inputs
 
@@ -91,6 +95,11 @@ def check(ctx: click.Context, roster: Path | None, strict: bool) -> None:
                + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
                + f": {len(inputs.errors)} errors, {len(inputs.warnings)} warnings")
     click.echo(summary, err=True)
+    from generator.report import write_report
+
+    write_report(report, inputs.problems, {"modules": len(inputs.modules),
+                                           "brands": len(inputs.brands),
+                                           "athletes": len(inputs.athletes)})
     ctx.exit(code)
 
 
@@ -162,9 +171,11 @@ jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=N
               help="Comma-separated formats to make: pdf, html, ics.")
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@report_option
 @click.pass_context
 def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
-          shard: str | None, formats: str, force: bool, strict: bool) -> None:
+          shard: str | None, formats: str, force: bool, strict: bool,
+          report: Path | None) -> None:
     """Make every athlete's guide into OUT/guides/<brand>/<id>.{pdf,html,ics}.
 
     Runs one worker per core, skips guides whose inputs are unchanged since the
@@ -183,10 +194,41 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     inputs = load_inputs(project, roster)
     summary = build_guides(inputs, out or project.output_dir, fmts, jobs=jobs, force=force,
                            shard=the_shard, progress=BatchProgress())
-    code = report_problems(inputs.problems + summary.problems, strict)
+    problems = inputs.problems + summary.problems
+    code = report_problems(problems, strict)
     click.echo(summary.line(), err=True)
+    from generator.report import write_report
+
+    write_report(report, problems, summary.counts())
     if summary.built + summary.unchanged == 0 and inputs.athletes and the_shard is None:
         code = EXIT_USAGE
+    ctx.exit(code)
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Report Pango, HarfBuzz subsetting and fonts, with the command to install what is
+    missing. Exit 0 when PDFs can be made, 2 when a required library is missing."""
+    from generator.doctor import run_checks
+
+    wanted: list[str] = []
+    try:
+        from generator.brands import load_brands
+
+        project = _project(ctx)
+        brands, _ = load_brands(project.brands_dir, project.root)
+        wanted = sorted({b.font_family for b in brands.values()})
+    except GuidegenError:
+        pass  # doctor also runs outside a project
+    code = EXIT_OK
+    for c in run_checks(wanted):
+        mark = "ok  " if c.ok else ("FAIL" if c.required else "warn")
+        click.echo(f"{mark} {c.name}: {c.detail}")
+        if not c.ok and c.fix:
+            click.echo(f"     fix: {c.fix}")
+        if not c.ok and c.required:
+            code = EXIT_USAGE
     ctx.exit(code)
 
 

@@ -120,8 +120,9 @@ class PdfMaker:
 
     def write(self, document, identifier: str) -> bytes:
         """Deterministic PDF bytes: fixed identifier, no wall-clock dates."""
-        for page in document.pages:  # see document(): reused pages repeat their refusals
-            self.refused.extend(getattr(page, "guidegen_refused", ()))
+        # see document(): pages reused from another layout repeat their refusals
+        self.refused.extend(dict.fromkeys(url for page in document.pages
+                                          for url in getattr(page, "guidegen_refused", ())))
         return document.write_pdf(pdf_identifier=hashlib.md5(identifier.encode()).digest(),
                                   pdf_variant=self.variant, pdf_tags=True)
 
