@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from generator.brands import Brand
 from generator.content import Module
-from generator.errors import GuidegenError, Problem
+from generator.errors import GuidegenError, Problem, display_path
 from generator.render import DISCLAIMER, build_date
 from generator.write import write_atomic
 
@@ -333,7 +333,8 @@ def build_site(inputs, renderer, out: Path) -> list[Problem]:
     try:
         files, problems = render_site(inputs, renderer)
     except GuidegenError as exc:
-        return [SiteNotBuilt(exc.path or "templates", exc.line, exc.message)]
+        path = display_path(Path(exc.path), inputs.project.root) if exc.path else "templates"
+        return [SiteNotBuilt(path, exc.line, exc.message)]
     if not files:
         return problems
     site = out / "site"

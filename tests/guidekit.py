@@ -176,7 +176,7 @@ def every_byte(reader: PdfReader, raw: bytes) -> bytes:
     for num, gen in refs:
         try:
             obj = reader.get_object(IndirectObject(num, gen, reader))
-        except Exception:  # noqa: BLE001 - free or broken object numbers
+        except Exception:  # free or broken object numbers
             continue
         if isinstance(obj, StreamObject):
             with contextlib.suppress(Exception):  # image filters pypdf cannot decode

@@ -83,7 +83,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     requests: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         type(self).requests.append(self.path)
         body = b"body{background:red}" if self.path.endswith(".css") else b"\x89PNG\r\n"
         self.send_response(200)

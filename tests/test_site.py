@@ -331,3 +331,13 @@ def test_build_without_plan_pages_needs_no_secret(scratch_project, run_cli):
     assert result.exit_code == 0, result.stderr
     assert (root / "o" / "guides" / "clinic" / "ok-01.html").is_file()
     assert not (root / "o" / "site" / "plans").exists()
+
+
+def test_broken_site_template_is_a_located_error_and_exit_2(scratch_project, run_cli):
+    root = scratch_project(copy=("templates",))
+    template = root / "templates" / "site" / "about.html.j2"
+    template.write_text(template.read_text() + "{% if %}\n")
+    result = run_cli(["site", "--out", root / "o"], cwd=root)
+    assert result.exit_code == 2
+    assert result.stderr_lines[0].startswith("templates/site/about.html.j2:")
+    assert "template syntax error" in result.stderr_lines[0]
