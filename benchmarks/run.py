@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import json
 import os
 import platform
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,6 +32,7 @@ LAST = ["Ng", "Okafor", "Ødegård", "Brennan", "Castillo", "Ivanova", "Haddad",
 
 def make_project(dest: Path, athletes: int, seed: int = 7) -> Path:
     """A copy of the example project with a generated roster of ``athletes`` rows."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("guidegen.toml", "content", "templates", "brands"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
@@ -132,6 +131,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 def site_vs_pelican(tmp: Path, modules: int) -> tuple[float, float]:
     gg = tmp / "site-project"
+    gg.mkdir()
     for name in ("guidegen.toml", "templates", "brands"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, gg / name)
@@ -229,7 +229,6 @@ def main() -> None:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
-    del resource, json
 
 
 if __name__ == "__main__":

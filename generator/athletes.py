@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 import unicodedata
@@ -24,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from generator.errors import Problem, display_path, yaml_error_line
-from generator.yamllines import load_yaml, yaml_node_line
+from generator.errors import Problem, bounded_repr, display_path, yaml_error_line
+from generator.yamllines import item_lines, load_yaml_document
 
 FIELDS = (
     "id", "name", "email", "race_name", "race_date", "distance", "training_start",
@@ -43,6 +42,18 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                      *(f"lpt{i}" for i in range(10))}
 MAX_ROWS = 100_000
+# the whole file is read (and decoded) before parsing: refuse monsters up front.
+# YAML is parsed in pure Python (~0.2 MB/s), so its cap is lower: big rosters are CSV
+MAX_BYTES = {"csv": 32 * 2**20, "json": 32 * 2**20, "yaml": 8 * 2**20}
+_SHORT = bounded_repr(40)
+
+
+def short_repr(value) -> str:
+    """repr() bounded in time and length, whatever a YAML/JSON file put in ``value``."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    text = _SHORT.repr(value)
+    return text if len(text) <= 43 else text[:40] + "..."
 
 
 _LINE_BREAK_RE = re.compile(r"[\r\n\t\x85\u2028\u2029]")
@@ -95,7 +106,8 @@ class Athlete(BaseModel):
                 race = None
             if race is not None:
                 data["training_start"] = race - dt.timedelta(weeks=16)
-        if "id" not in data and isinstance(data.get("name"), str) and "race_date" in data:
+        if ("id" not in data and isinstance(data.get("name"), str)
+                and isinstance(data.get("race_date"), str | dt.date)):
             data["id"] = default_id(data["name"], str(data["race_date"]))
         if isinstance(data.get("focus_areas"), str):
             data["focus_areas"] = [a for a in data["focus_areas"].split(";")]
@@ -167,7 +179,7 @@ class Athlete(BaseModel):
         if v is not None:
             try:
                 ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
                 raise ValueError(f"unknown time zone {v!r} (use an IANA name such as "
                                  "Europe/London)") from None
         return v
@@ -185,17 +197,29 @@ class Athlete(BaseModel):
         return v
 
 
+YEARS = (1900, 2999)  # plans reach weeks around the race: 0001 or 9999 would overflow
+
+
 def _parse_date(v):
     if isinstance(v, dt.datetime):
         raise ValueError("must be a date (YYYY-MM-DD), not a date-time")
     if isinstance(v, dt.date):
-        return v
-    if not isinstance(v, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", v.strip()):
-        raise ValueError(f"must be an ISO date YYYY-MM-DD (got {str(v)[:30]!r})")
+        return _in_range(v)
+    if not isinstance(v, str):
+        raise ValueError(f"must be an ISO date YYYY-MM-DD (got {short_repr(v)})")
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", v.strip()):
+        raise ValueError(f"must be an ISO date YYYY-MM-DD (got {v[:30]!r})")
     try:
-        return dt.date.fromisoformat(v.strip())
+        day = dt.date.fromisoformat(v.strip())
     except ValueError:
         raise ValueError(f"{v.strip()} is not a real calendar date") from None
+    return _in_range(day)
+
+
+def _in_range(day: dt.date) -> dt.date:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValueError(f"{day.isoformat()} is outside the years {YEARS[0]}-{YEARS[1]}")
+    return day
 
 
 def default_id(name: str, race_date: str) -> str:
@@ -224,13 +248,17 @@ def _csv_records(text: str, shown: str):
     sample = text[:4096]
     first = sample.splitlines()[0] if sample.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
         header = next(reader)
+    except csv.Error as exc:
+        raise _FileProblem(Problem(shown, 1, f"unreadable CSV: {exc}")) from None
     except StopIteration:
         raise _FileProblem(Problem(shown, None, "roster is empty (expected a header row)")
                            ) from None
     header = [h.strip().lower() for h in header]
+    if not any(header):
+        raise _FileProblem(Problem(shown, 1, "the first line is empty (expected a header row)"))
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
     if dupes:
         raise _FileProblem(Problem(shown, 1, f"duplicated column(s): {', '.join(dupes)}"))
@@ -241,6 +269,11 @@ def _csv_records(text: str, shown: str):
     header_problems = [Problem(shown, 1, f"unknown column {h!r} ignored "
                                f"(known: {', '.join(FIELDS)})", severity="warning")
                        for h in extra if h]
+    # count first, keep nothing: an oversized roster is refused in bounded memory
+    count = sum(1 for cells in _cells(text, delimiter, shown) if any(c.strip() for c in cells))
+    if count > MAX_ROWS:
+        raise _FileProblem(Problem(shown, None, f"roster has {count} rows; the limit is "
+                                   f"{MAX_ROWS} per file: split it into several files"))
     line = reader.line_num
     rows = []
     for cells in reader:
@@ -255,6 +288,25 @@ def _csv_records(text: str, shown: str):
     return rows, header_problems
 
 
+def _cells(text: str, delimiter: str, shown: str):
+    """Every record's cells after the header (counting pass of :func:`_csv_records`)."""
+    reader = csv.reader(_lines(text), delimiter=delimiter)
+    next(reader, None)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise _FileProblem(Problem(shown, reader.line_num, f"unreadable CSV: {exc}")) from None
+
+
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str):
+    """The lines of ``text`` with their ends, as ``open(newline="")`` reads them, one at a
+    time (a StringIO would hold a second, four-bytes-a-character copy of a big roster)."""
+    return (m.group() for m in _LINE_RE.finditer(text))
+
+
 class _FileProblem(Exception):
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -266,10 +318,16 @@ class _RowShape:
 
 
 def _structured_records(text: str, shown: str, kind: str):
+    node = None
     try:
-        data = json.loads(text) if kind == "json" else load_yaml(text, text_scalars=True)
+        if kind == "json":
+            data = json.loads(text)
+        else:
+            data, node = load_yaml_document(text, text_scalars=True)
     except json.JSONDecodeError as exc:
         raise _FileProblem(Problem(shown, exc.lineno, f"invalid JSON: {exc.msg}")) from None
+    except RecursionError:
+        raise _FileProblem(Problem(shown, None, "invalid JSON: nested too deeply")) from None
     except yaml.YAMLError as exc:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise _FileProblem(Problem(shown, yaml_error_line(exc), f"invalid YAML: {reason}")
@@ -283,14 +341,56 @@ def _structured_records(text: str, shown: str, kind: str):
         raise _FileProblem(Problem(shown, None, "roster is empty"))
     if not isinstance(data, list):
         raise _FileProblem(Problem(shown, 1, "roster must be a list of athletes"))
+    # one pass for every item's line (looking each up in the whole document was O(n^2))
+    lines = item_lines(node, prefix) if node is not None else _json_item_lines(text, prefix)
+    if len(lines) != len(data):
+        lines = list(range(1, len(data) + 1))
     rows = []
-    for i, item in enumerate(data):
-        line = yaml_node_line(text, (*prefix, str(i)), 0) or i + 1
+    for line, item in zip(lines, data, strict=True):
         if not isinstance(item, dict):
             rows.append((line, _RowShape(-1, -1)))
             continue
         rows.append((line, {str(k).strip().lower(): _as_text(v) for k, v in item.items()}))
     return rows, []
+
+
+def _json_item_lines(text: str, prefix: tuple[str, ...]) -> list[int]:
+    """1-based line of each item of the top-level list (or of ``"athletes"``), found
+    with the C decoder item by item; empty when the text is not shaped like that."""
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"[ \t\n\r]*")
+
+    def skip(pos: int) -> int:
+        return ws.match(text, pos).end()
+
+    try:
+        pos = skip(0)
+        if prefix:  # {"athletes": [...], ...}: find the value of the key
+            if text[pos] != "{":
+                return []
+            pos = skip(pos + 1)
+            while True:
+                key, pos = decoder.raw_decode(text, pos)
+                pos = skip(skip(pos) + 1)  # the ':'
+                if key == prefix[0]:
+                    break
+                _value, pos = decoder.raw_decode(text, pos)
+                pos = skip(skip(pos) + 1)  # the ','
+        if text[pos] != "[":
+            return []
+        lines, line, counted = [], 1, 0
+        pos = skip(pos + 1)
+        while text[pos] != "]":
+            line += text.count("\n", counted, pos)
+            counted = pos
+            lines.append(line)
+            _item, pos = decoder.raw_decode(text, pos)
+            pos = skip(pos)
+            if text[pos] == ",":
+                pos = skip(pos + 1)
+        return lines
+    except (ValueError, IndexError, RecursionError):
+        return []
 
 
 def _as_text(v):
@@ -308,17 +408,34 @@ def load_roster(
 ) -> tuple[list[Athlete], list[Problem]]:
     """Load every valid athlete; each bad row becomes ``file:ROW: field: message``."""
     shown = display_path(path, root)
+    kind = path.suffix.lower().lstrip(".")
+    limit = MAX_BYTES["yaml" if kind in ("yaml", "yml") else "json" if kind == "json"
+                      else "csv"]
     try:
+        size = path.stat().st_size
+        if size > limit:
+            return [], [Problem(shown, None, f"roster file is {size / 2**20:.0f} MiB; the limit "
+                                f"is {limit // 2**20} MiB per {kind.upper() or 'CSV'} file: "
+                                "split it into several files")]
         raw = path.read_bytes()
     except FileNotFoundError:
         return [], [Problem(shown, None, "roster file not found")]
     except IsADirectoryError:
         return [], [Problem(shown, None, "roster path is a folder, not a file")]
+    except OSError as exc:
+        return [], [Problem(shown, None, f"cannot read the roster: {exc.strerror}")]
     text, problems = _decode(raw, shown)
-    kind = path.suffix.lower().lstrip(".")
+    del raw
     try:
         if kind == "csv" or kind == "txt":
-            rows, head = _csv_records(text, shown)
+            # a cell may be as long as the file (validation then names the field and
+            # its length); csv's default limit would raise on cells over 128 KiB
+            limit = csv.field_size_limit()
+            csv.field_size_limit(max(limit, len(text) + 1))
+            try:
+                rows, head = _csv_records(text, shown)
+            finally:
+                csv.field_size_limit(limit)
         elif kind in ("yaml", "yml", "json"):
             rows, head = _structured_records(text, shown, "json" if kind == "json" else "yaml")
         else:
@@ -383,7 +500,7 @@ def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
     if err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "literal_error":
-        msg = f"{msg} (got {str(err.get('input'))[:40]!r})"
+        msg = f"{msg} (got {short_repr(err.get('input'))})"
     elif err["type"] == "string_too_long":
         msg = f"{msg} (got {len(err.get('input', ''))})"
     more = len(errors) - 1

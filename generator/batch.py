@@ -8,18 +8,27 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import GuidegenError, Problem, UsageError
+from generator.errors import GuidegenError, Problem, UsageError, display_path
 from generator.guides import PLAN, GuideMaker, guide_paths, plan_paths
 from generator.inputs import Inputs
 from generator.manifest import MANIFEST, Manifest, guide_digest, tree_digest
-from generator.write import write_atomic
+from generator.write import remove_stale_temps, write_atomic
 
-GUIDE_TIMEOUT = int(os.environ.get("GUIDEGEN_GUIDE_TIMEOUT", "120"))  # seconds per guide
+FAST_PATH_MIN_GUIDES = 6  # per worker, see _worth_fast_path
+GUIDE_TIMEOUT = 120  # seconds per guide, unless $GUIDEGEN_GUIDE_TIMEOUT says otherwise
+
+
+def guide_timeout() -> int:
+    """Seconds one guide may take (read when a batch runs, so a bad value never breaks
+    an import): $GUIDEGEN_GUIDE_TIMEOUT if it is a positive integer."""
+    value = os.environ.get("GUIDEGEN_GUIDE_TIMEOUT", "")
+    return int(value) if value.isdigit() and int(value) > 0 else GUIDE_TIMEOUT
 
 
 @dataclass
@@ -65,14 +74,25 @@ def in_shard(athlete_id: str, shard: tuple[int, int] | None) -> bool:
 _MAKER: GuideMaker | None = None
 
 
-def _init_worker(inputs: Inputs) -> None:
+def _init_worker(inputs: Inputs, fast: bool) -> None:
     global _MAKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _MAKER = GuideMaker(inputs)
+    _MAKER.fast = fast
 
 
-class GuideTimeout(Exception):
-    pass
+def _exit_with(parent: int) -> None:
+    """A worker whose batch was killed (SIGKILL, OOM) would wait for work forever:
+    leave as soon as the parent is gone (a half-written temp file is cleaned later)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+class GuideTimeout(BaseException):
+    """Not an Exception: code under the alarm (WeasyPrint, Jinja) must not swallow it."""
 
 
 def _on_alarm(signum, frame):
@@ -80,32 +100,48 @@ def _on_alarm(signum, frame):
 
 
 def _make_one(maker: GuideMaker, athlete, want, formats, token, out: Path):
-    """Render one athlete and write its files; returns (id, files, problems, error)."""
+    """Render one athlete and write its files; returns (id, files, problems, error),
+    the error being one line of text or a Problem located in a template."""
     inputs = maker.inputs
     brand = inputs.brand_for(athlete)
+    timeout = guide_timeout()
+    if "pdf" in want:  # WeasyPrint's import and fonts (once per worker): not this guide's time
+        _ = maker.pdf_maker
     old = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(GUIDE_TIMEOUT)
+    signal.alarm(timeout)
     try:
         result = maker.make(athlete, want)
     except GuideTimeout:
-        return athlete.id, [], [], f"rendering took longer than {GUIDE_TIMEOUT}s; skipped"
+        return athlete.id, [], [], f"rendering took longer than {timeout}s; skipped"
     except GuidegenError as exc:
-        return athlete.id, [], [], str(exc)
+        if exc.path is None:
+            return athlete.id, [], [], _one_line(exc.message)
+        where = display_path(Path(exc.path), inputs.project.root)
+        return athlete.id, [], [], Problem(where, exc.line, _one_line(exc.message))
     except Exception as exc:  # a bug or a pathological input: report, keep going
-        return athlete.id, [], [], f"{type(exc).__name__}: {exc}"
+        return athlete.id, [], [], _one_line(f"{type(exc).__name__}: {exc}")
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     written = []
     paths = guide_paths(out, brand.id, athlete.id)
-    for fmt in formats:
-        write_atomic(paths[fmt], result.files[fmt])
-        written.append(paths[fmt])
-    if token is not None:
-        for fmt, path in plan_paths(out, token).items():
-            write_atomic(path, result.files[fmt])
-            written.append(path)
+    try:
+        for fmt in formats:
+            write_atomic(paths[fmt], result.files[fmt])
+            written.append(paths[fmt])
+        if token is not None:
+            for fmt, path in plan_paths(out, token).items():
+                write_atomic(path, result.files[fmt])
+                written.append(path)
+    except OSError as exc:  # disk full, permissions: this guide fails, the batch goes on
+        return athlete.id, [], result.problems, _one_line(f"cannot write {exc.filename}: "
+                                                          f"{exc.strerror}")
     return athlete.id, [str(p.relative_to(out)) for p in written], result.problems, None
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _work(athlete, want, formats, token, out):
@@ -129,6 +165,9 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
     started = time.perf_counter()
     summary = Summary()
     out.mkdir(parents=True, exist_ok=True)
+    # temp files of a batch that was killed mid-write (never counted as outputs)
+    remove_stale_temps(out, recursive=False)
+    remove_stale_temps(out / "guides", out / "site")
     manifest_name = MANIFEST if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
     manifest = Manifest.load(out / manifest_name)
     templates = tree_digest(inputs.project.templates_dir)
@@ -165,8 +204,12 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
         else:
             summary.failed += 1
             manifest.outputs.pop(athlete_id, None)
-            summary.problems.append(Problem(inputs.project.settings.roster or "roster", None,
-                                            f"{athlete_id}: {error}"))
+            if isinstance(error, Problem):  # located in a template: say where
+                summary.problems.append(Problem(error.path, error.line,
+                                                f"{athlete_id}: {error.message}"))
+            else:
+                summary.problems.append(Problem(inputs.project.settings.roster or "roster",
+                                                None, f"{athlete_id}: {error}"))
         if progress is not None:
             progress.advance()
         now = time.perf_counter()
@@ -177,6 +220,7 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
     jobs = max(1, jobs or default_jobs())
     if jobs == 1 or len(todo) <= 1:
         maker = GuideMaker(inputs)
+        maker.fast = _worth_fast_path(len(todo), 1)
         for a in todo:
             token = plan_tokens.get(a.id) if plan_tokens else None
             done(_make_one(maker, a, want, formats, token, out))
@@ -189,11 +233,19 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
     return summary
 
 
+def _worth_fast_path(guides: int, workers: int) -> bool:
+    """Laying shared pages out once costs a few extra layouts per worker up front;
+    it pays off from a handful of guides per worker on (a one-guide rebuild is
+    faster as a single full render)."""
+    return guides >= FAST_PATH_MIN_GUIDES * workers
+
+
 def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done) -> None:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+    fast = _worth_fast_path(len(todo), jobs)
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(inputs,)) as pool:
+                             initargs=(inputs, fast)) as pool:
         # keep a bounded number of tasks in flight: memory stays flat for huge rosters
         pending, queue = set(), iter(todo)
         limit = jobs * 4

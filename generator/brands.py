@@ -18,12 +18,23 @@ from generator.tomlsource import read_toml, toml_key_line
 HEX_RE = r"^#[0-9a-fA-F]{6}$"
 BRAND_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # \t, \n allowed
+_BREAK_RE = re.compile(r"[\t\n]")
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
               ".jpeg": "image/jpeg"}
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _text(v, one_line: bool):
+    """Brand text reaches email headers (the sender's name), ICS and PDF metadata:
+    no control characters, and no line breaks where one line is expected."""
+    if isinstance(v, str) and (_CONTROL_RE.search(v) or (one_line and _BREAK_RE.search(v))):
+        raise ValueError("must be one line without control characters" if one_line
+                         else "contains control characters")
+    return v
 
 
 class Colors(_Strict):
@@ -38,6 +49,11 @@ class Contact(_Strict):
     phone: str | None = None
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     website: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+    @field_validator("phone")
+    @classmethod
+    def _one_line(cls, v):
+        return _text(v, one_line=True)
 
 
 class BrandConfig(_Strict):
@@ -56,12 +72,22 @@ class BrandConfig(_Strict):
     colors: Colors
     contact: Contact = Contact()
 
+    @field_validator("name", "tagline")
+    @classmethod
+    def _one_line(cls, v):
+        return _text(v, one_line=True)
+
+    @field_validator("address", "legal_footer")
+    @classmethod
+    def _no_controls(cls, v):
+        return _text(v, one_line=False)
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
             raise ValueError(f"unknown time zone {v!r} (use an IANA name such as "
                              "Europe/London)") from None
         return v

@@ -83,6 +83,10 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
 
     project = _project(ctx)
     inputs = load_inputs(project, roster)
+    if inputs.brands:
+        from generator.render import Renderer, check_templates
+
+        inputs.problems += check_templates(Renderer(project.templates_dir, project), inputs)
     if roster is not None:
         for athlete in inputs.athletes:
             for w in inputs.timeline_for(athlete).warnings:

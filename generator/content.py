@@ -142,12 +142,23 @@ _ALLOWED_ATTRS = {
 }
 
 
+def _only_image_data(tag: str, attribute: str, value: str) -> str | None:
+    """``data:`` URLs are for pictures: an ``<a href="data:text/html,...">`` is a script
+    in disguise, and an ``<img>`` may only embed an image type."""
+    if value.lstrip()[:5].lower() == "data:" and not (
+            tag == "img" and attribute == "src"
+            and re.match(r"^\s*data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", value, re.I)):
+        return None
+    return value
+
+
 def sanitise(html: str) -> str:
     """Trusted-author Markdown still goes through nh3: no script, no handlers, no javascript:."""
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes={k: set(v) for k, v in _ALLOWED_ATTRS.items()},
+        attribute_filter=_only_image_data,
         url_schemes={"http", "https", "mailto", "data"},
         link_rel="noopener noreferrer",
     )
@@ -190,7 +201,10 @@ def _front_matter_line(path: Path, loc: tuple[str, ...]) -> int:
 
 
 def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(shown, None, f"cannot read the file: {exc.strerror}")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -216,6 +230,12 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         return None, pydantic_problems(
             exc, shown, lambda loc: yaml_node_line(fm_text, loc, offset), 2
         )
+    try:
+        html = render_markdown(body)
+    except RecursionError:  # Python-Markdown recurses per nesting level
+        first = len(text) - len(body.lstrip("\n"))  # the body's first line
+        return None, [Problem(shown, text.count("\n", 0, first) + 1,
+                              "Markdown nested too deeply (lists or quotes inside each other)")]
     module = Module(
         slug=meta.slug or path.stem,
         title=meta.title,
@@ -226,7 +246,7 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         audience=tuple(meta.audience),
         when=meta.when,
         sessions=tuple(meta.sessions),
-        html=render_markdown(body),
+        html=html,
         source=shown,
         digest=hashlib.sha256(raw).hexdigest(),
     )
@@ -241,7 +261,7 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
         return [], [Problem(display_path(content_dir, root), None, "content folder not found")]
     seen_slug: dict[str, str] = {}
     seen_kind: dict[str, str] = {}
-    for path in sorted(content_dir.rglob("*.md")):
+    for path in sorted(p for p in content_dir.rglob("*.md") if p.is_file()):
         shown = display_path(path, root)
         module, probs = parse_module(path, shown)
         problems.extend(probs)

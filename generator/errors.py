@@ -8,12 +8,31 @@ caught once, in the CLI.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 1
 EXIT_USAGE = 2
+
+
+def bounded_repr(width: int) -> reprlib.Repr:
+    """A reprlib.Repr that stays short and fast on any nesting (3.11 has no kwargs)."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = 3 * width  # callers cut to ``width`` themselves
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 10
+    short.maxlevel = 3
+    return short
+
+
+# what a problem line may not contain: line breaks (a problem is one line), control
+# characters (a roster cell must not drive the terminal it is printed on) and bidi
+# controls (nor reorder the line it is shown in)
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))} | {
+    c: f"\\u{c:04x}" for c in (0x2028, 0x2029, 0x200e, 0x200f, *range(0x202a, 0x202f),
+                                *range(0x2066, 0x206a))}
+_SHORT = bounded_repr(60)
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,7 @@ class Problem:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         field = f"{self.field}: " if self.field else ""
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{field}{self.message}"
+        return f"{where}: {prefix}{field}{self.message}".translate(_UNPRINTABLE)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,7 +140,7 @@ def pydantic_problems(
         elif "input" in err and err["type"] not in ("missing",) and not isinstance(
             err["input"], dict
         ):
-            got = repr(err["input"])
+            got = _SHORT.repr(err["input"])  # bounded: YAML aliases can make it huge
             if len(got) > 60:
                 got = got[:57] + "..."
             msg = f"{msg} (got {got})"

@@ -18,7 +18,7 @@ import segno
 from markupsafe import Markup
 
 from generator.content import Module, shift_headings
-from generator.errors import RenderError
+from generator.errors import Problem, RenderError, display_path
 
 DISCLAIMER = (
     "This guide is general information about sports massage, not medical advice. "
@@ -126,6 +126,31 @@ def qr_svg(url: str, colour: str = "#000000") -> Markup:
     return Markup(svg)
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates shared by every environment :meth:`Renderer.env` makes.
+
+    Compiling a template costs tens of milliseconds; each brand has its own
+    environment (its overrides first), yet most files are the project's own and
+    identical for every brand. Jinja keys the cache by template name and file and
+    checks the source's checksum, and all these environments have the same settings
+    (made by the one method below), so reuse is safe: a content-addressed memo.
+    """
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class Renderer:
     """Renders guides (and, later, site pages) for a project."""
 
@@ -148,6 +173,7 @@ class Renderer:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
+                bytecode_cache=_COMPILED,
             )
             env.filters.update(date_long=date_long, date_short=date_short, date_iso=date_iso,
                                css_string=css_string)
@@ -167,6 +193,10 @@ class Renderer:
         except jinja2.TemplateNotFound as exc:
             raise RenderError(f"template not found: {exc.name}", path=str(self.templates_dir)
                               ) from None
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
+                AttributeError) as exc:  # raised by template code: locate it, don't crash
+            raise RenderError(f"template error: {type(exc).__name__}: {exc}",
+                              path=_template_of(exc, name), line=_line_of(exc)) from None
 
     def asset(self, name: str, brand=None) -> str:
         """Source of a static template asset (CSS), honouring brand overrides."""
@@ -216,6 +246,43 @@ class Renderer:
                    part: str = "all", pdf_pages: PdfPages | None = None) -> str:
         ctx = self.guide_context(athlete, brand, modules, timeline, mode, part, pdf_pages)
         return self.render("guide.html.j2", ctx, brand)
+
+
+def check_templates(renderer: Renderer, inputs) -> list[Problem]:
+    """What ``guidegen check`` says about templates: every template compiles (the
+    project's and each brand's overrides), and, for each brand with an athlete in the
+    roster, that athlete's guide renders in every mode (an undefined variable only
+    shows when rendering). One problem per template line, however many brands use it."""
+    root = inputs.project.root
+    found: dict[tuple, Problem] = {}
+
+    def note(exc: RenderError) -> None:
+        where = display_path(Path(exc.path), root) if exc.path else "templates"
+        found.setdefault((where, exc.line, exc.message), Problem(where, exc.line, exc.message))
+
+    for brand in [None, *inputs.brands.values()]:
+        env = renderer.env(brand)
+        for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+            try:
+                env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                note(RenderError(f"template syntax error: {exc.message}",
+                                 path=exc.filename or name, line=exc.lineno))
+    samples = {}
+    for athlete in inputs.athletes:
+        samples.setdefault(inputs.brand_for(athlete).id, athlete)
+    for brand_id, athlete in samples.items():
+        brand, modules = inputs.brands[brand_id], inputs.modules_for(athlete)
+        if "guide.html.j2" not in renderer.env(brand).list_templates():
+            continue  # no guide template at all: nothing to try (a build says so)
+        timeline = inputs.timeline_for(athlete)
+        for mode, part in (("html", "all"), ("plan", "all"), ("pdf", "all"),
+                           ("pdf", "personal"), ("pdf", "shared")):
+            try:
+                renderer.guide_html(athlete, brand, modules, timeline, mode, part)
+            except RenderError as exc:
+                note(exc)
+    return list(found.values())
 
 
 def _template_of(exc: Exception, default: str) -> str:

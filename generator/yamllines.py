@@ -1,13 +1,55 @@
-"""Locate YAML keys by line, so validation errors can say ``file:line``."""
+"""Load YAML safely and locate its keys by line, so errors can say ``file:line``.
+
+Rosters and front matter are edited by hand and sometimes come from strangers, so
+loading is guarded: nesting deeper than :data:`MAX_DEPTH` (PyYAML composes
+recursively: a deep document would raise RecursionError), aliases that expand the
+document far beyond its size (a "billion laughs" bomb would take minutes and
+gigabytes) and duplicated keys (YAML silently keeps the last one) are all
+``yaml.YAMLError``s with a line, like any syntax error.
+"""
 
 from __future__ import annotations
 
 import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+MAX_DEPTH = 64  # nesting levels; a roster or front matter needs fewer than ten
+MAX_EXPANSION = 10  # aliases may make a document at most this many times its own size
 
 
-class TextDateLoader(yaml.SafeLoader):
+class _Guarded:
+    """Mixin for SafeLoader subclasses: depth limit and duplicate keys (see module doc)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= MAX_DEPTH:
+            raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+                continue
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       f"found duplicate key {key_node.value!r}",
+                                       key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+class TextDateLoader(_Guarded, yaml.SafeLoader):
     """SafeLoader that leaves dates as text.
 
     PyYAML turns ``2027-02-30`` into a ``ValueError`` from ``datetime.date`` (not a
@@ -22,7 +64,7 @@ TextDateLoader.yaml_implicit_resolvers = {
 }
 
 
-class TextScalarLoader(yaml.SafeLoader):
+class TextScalarLoader(_Guarded, yaml.SafeLoader):
     """SafeLoader where every scalar but ``null`` stays text, as in a CSV cell.
 
     For rosters, whose fields are all text: ``id: 12345`` stays the id "12345"
@@ -36,10 +78,78 @@ TextScalarLoader.yaml_implicit_resolvers = {
 }
 
 
+def _children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_expansion(root) -> None:
+    """Refuse recursive aliases and documents that aliases blow up (iterative walk)."""
+    sizes: dict[int, int] = {}  # id(node) -> values it expands to
+    refs: dict[int, int] = {}  # id(node) -> how often it is referenced
+    nodes: dict[int, object] = {}
+    open_: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        if leaving:
+            open_.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            continue
+        refs[key] = refs.get(key, 0) + 1
+        if key in sizes:
+            continue
+        if key in open_:
+            raise ComposerError(None, None, "an alias refers to its own anchor "
+                                "(recursive data)", node.start_mark)
+        open_.add(key)
+        nodes[key] = node
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node))
+    limit = MAX_EXPANSION * len(sizes) + 1000
+    if sizes[id(root)] > limit:
+        shared = [k for k, n in refs.items() if n > 1] or [id(root)]
+        worst = nodes[max(shared, key=lambda k: sizes[k])]
+        raise ComposerError(None, None, f"aliases expand the document to "
+                            f"{sizes[id(root)]:,} values (at most {limit:,} allowed)",
+                            worst.start_mark)
+
+
+def load_yaml_document(text: str, text_scalars: bool = False):
+    """``(data, root node)``: the data as :func:`load_yaml` returns it, and the composed
+    node tree (for line numbers) from the same, single parse."""
+    loader = (TextScalarLoader if text_scalars else TextDateLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check_expansion(node)
+        return loader.construct_document(node), node
+    except RecursionError:  # MAX_DEPTH should prevent it; never let it escape
+        raise ComposerError(None, None, "nested too deeply", None) from None
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str, text_scalars: bool = False):
-    """``yaml.safe_load`` with dates kept as text (see :class:`TextDateLoader`);
+    """Safe YAML with dates kept as text (see :class:`TextDateLoader`);
     ``text_scalars`` keeps numbers and booleans as text too."""
-    return yaml.load(text, Loader=TextScalarLoader if text_scalars else TextDateLoader)
+    return load_yaml_document(text, text_scalars)[0]
+
+
+def item_lines(node, prefix: tuple[str, ...] = ()) -> list[int]:
+    """1-based line of every item of the sequence at ``prefix`` (empty if none)."""
+    for part in prefix:
+        if not isinstance(node, yaml.MappingNode):
+            return []
+        node = next((v for k, v in node.value if str(k.value) == part), None)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [item.start_mark.line + 1 for item in node.value]
 
 
 def yaml_node_line(text: str, loc: tuple[str, ...], offset: int = 0) -> int | None:
@@ -47,10 +157,13 @@ def yaml_node_line(text: str, loc: tuple[str, ...], offset: int = 0) -> int | No
 
     Walks the composed node tree; falls back to the deepest ancestor found.
     """
+    loader = TextDateLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        node = loader.get_single_node()
+    except (yaml.YAMLError, RecursionError):
         return None
+    finally:
+        loader.dispose()
     if node is None:
         return None
     best = None
