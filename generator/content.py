@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from generator.errors import Problem, display_path, pydantic_problems, yaml_error_line
+from generator.parallel import pmap
 from generator.yamllines import load_yaml, yaml_node_line
 
 Kind = Literal["maintenance", "pre-race", "post-race"]
@@ -164,13 +166,23 @@ def sanitise(html: str) -> str:
     )
 
 
-def render_markdown(body: str) -> str:
-    md = markdown.Markdown(
+@functools.cache
+def _markdown() -> markdown.Markdown:
+    """One converter per process, reset between documents: building a Markdown
+    instance with its extensions costs more than converting a short module."""
+    return markdown.Markdown(
         extensions=["extra", "sane_lists", "toc"],
         extension_configs={"toc": {"permalink": False}},
         output_format="html",
     )
-    return sanitise(md.convert(body))
+
+
+def render_markdown(body: str) -> str:
+    md = _markdown()
+    try:
+        return sanitise(md.convert(body))
+    finally:
+        md.reset()
 
 
 def shift_headings(html: str, by: int) -> str:
@@ -253,6 +265,10 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
     return module, []
 
 
+def _parse_job(job: tuple[Path, str]):
+    return parse_module(*job)
+
+
 def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Module], list[Problem]]:
     """Every ``*.md`` under ``content_dir``, sorted by (order, slug); problems for the rest."""
     modules: list[Module] = []
@@ -261,9 +277,9 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
         return [], [Problem(display_path(content_dir, root), None, "content folder not found")]
     seen_slug: dict[str, str] = {}
     seen_kind: dict[str, str] = {}
-    for path in sorted(p for p in content_dir.rglob("*.md") if p.is_file()):
-        shown = display_path(path, root)
-        module, probs = parse_module(path, shown)
+    paths = sorted(p for p in content_dir.rglob("*.md") if p.is_file())
+    jobs = [(path, display_path(path, root)) for path in paths]
+    for (path, shown), (module, probs) in zip(jobs, pmap(_parse_job, jobs), strict=True):
         problems.extend(probs)
         if module is None:
             continue

@@ -74,6 +74,11 @@ class GuidegenError(Exception):
         self.line = line
         self.problems = problems or []
 
+    def __reduce__(self):
+        # keep path, line and problems when the error crosses a process boundary
+        return (_rebuild_error, (type(self), self.message, self.path, self.line,
+                                 self.problems))
+
     def lines(self) -> list[str]:
         """What the CLI prints: one line per problem."""
         return [str(p) for p in self.problems] or [str(self)]
@@ -83,6 +88,10 @@ class GuidegenError(Exception):
             return self.message
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.message}"
+
+
+def _rebuild_error(cls, message, path, line, problems):
+    return cls(message, path=path, line=line, problems=problems)
 
 
 class ConfigError(GuidegenError):

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from generator.brands import Brand
 from generator.content import Module
 from generator.errors import GuidegenError, Problem, display_path
+from generator.parallel import pmap
 from generator.render import DISCLAIMER, build_date
 from generator.write import write_atomic
 
@@ -254,9 +255,14 @@ class SiteRenderer:
                                     severity="warning"))
         pages = site_pages(self.inputs, modules)
         files: dict[str, bytes] = {}
-        for page in pages:
-            ctx = self.context(page, page.root, modules, pages)
-            files[page.file] = self.renderer.render(page.template, ctx, self.brand).encode()
+        global _RENDERING
+        _RENDERING = (self, modules, pages)  # inherited by forked workers (see pmap)
+        try:
+            rendered = pmap(_render_page, range(len(pages)))
+        finally:
+            _RENDERING = None
+        for page, data in zip(pages, rendered, strict=True):
+            files[page.file] = data
         # the 404 page is served at any depth: links are absolute paths from base_url
         ctx = self.context(None, urlsplit(self.base).path, modules, pages)
         files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand).encode()
@@ -306,6 +312,17 @@ class SiteRenderer:
             for tag in page.module.tags:
                 ET.SubElement(entry, "category", {"term": tag})
         return _xml(feed)
+
+
+_RENDERING = None  # (builder, modules, pages) while SiteBuilder.render runs
+
+
+def _render_page(index: int) -> bytes:
+    """One page of the site; a module-level function so pmap can fork workers for it."""
+    builder, modules, pages = _RENDERING
+    page = pages[index]
+    ctx = builder.context(page, page.root, modules, pages)
+    return builder.renderer.render(page.template, ctx, builder.brand).encode()
 
 
 def _xml(root: ET.Element) -> bytes:
