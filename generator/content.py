@@ -25,6 +25,7 @@ Experience = Literal["first", "returning", "competitive"]
 Distance = Literal["marathon", "half-marathon", "ultra"]
 Frequency = Literal["weekly", "biweekly", "auto"]
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,63}$"
+MAX_INDENT = 160  # columns of indentation (or '>' quoting) before a line's text
 
 
 class _Strict(BaseModel):
@@ -180,9 +181,16 @@ def _markdown() -> markdown.Markdown:
 def render_markdown(body: str) -> str:
     md = _markdown()
     try:
-        return sanitise(md.convert(body))
+        html = md.convert(body)
+    except BaseException:
+        # a conversion cut short (RecursionError on deep nesting) leaves state behind
+        # that reset() does not clear (the block parser's state stack): every later
+        # module would render differently. Start the next one with a fresh converter.
+        _markdown.cache_clear()
+        raise
     finally:
         md.reset()
+    return sanitise(html)
 
 
 def shift_headings(html: str, by: int) -> str:
@@ -242,12 +250,16 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         return None, pydantic_problems(
             exc, shown, lambda loc: yaml_node_line(fm_text, loc, offset), 2
         )
+    first = text.count("\n", 0, len(text) - len(body.lstrip("\n"))) + 1  # body's 1st line
+    deep = next((no for no, line in enumerate(body.lstrip("\n").split("\n"), first)
+                 if len(line) - len(line.lstrip(" \t>")) > MAX_INDENT), None)
     try:
+        if deep is not None:  # Python-Markdown takes minutes over hundreds of levels
+            raise RecursionError
         html = render_markdown(body)
     except RecursionError:  # Python-Markdown recurses per nesting level
-        first = len(text) - len(body.lstrip("\n"))  # the body's first line
-        return None, [Problem(shown, text.count("\n", 0, first) + 1,
-                              "Markdown nested too deeply (lists or quotes inside each other)")]
+        return None, [Problem(shown, deep or first, "Markdown nested too deeply (lists or "
+                              "quotes inside each other)")]
     module = Module(
         slug=meta.slug or path.stem,
         title=meta.title,

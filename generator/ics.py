@@ -33,7 +33,9 @@ def make_ics(athlete, brand, timeline, sequence: int = 0) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{athlete.race_name}: recovery plan ({brand.name})")
+    # X- properties are TEXT (RFC 5545 3.8.8.2): escape commas, semicolons, newlines
+    cal.add("x-wr-calname", icalendar.vText(f"{athlete.race_name}: recovery plan "
+                                            f"({brand.name})"))
     cal.add("x-wr-timezone", brand.timezone)
     tz = ZoneInfo(brand.timezone)
     stamp = _stamp(timeline)

@@ -390,7 +390,7 @@ CONTENT_CASES = [
                 C + r":10: invalid YAML: aliases expand the document"),
     module_case("markdown-nested-too-deeply",
                 "---\ntitle: X\n---\n\n" + "".join("  " * i + "- item\n" for i in range(600)),
-                C + r":5: Markdown nested too deeply"),
+                C + r":86: Markdown nested too deeply"),  # the first line over 160 columns
 ]
 
 B = r"^brands/other/brand\.toml"
@@ -671,3 +671,17 @@ def test_formula_prefixes_warn_and_stay_literal_text(scratch_project, run_cli):
         assert str(escape(value)) in page, value
     ics = (root / "o" / "guides" / "clinic" / "cy-03.ics").read_bytes().decode()
     assert "+1+2 Marathon" in ics.replace("\r\n ", "")
+
+
+def test_a_module_too_deep_to_render_does_not_change_how_the_others_render():
+    """The Markdown converter is reused: a conversion cut short must not leave state
+    behind (it once left the block parser 'inside a list', and raw HTML of every later
+    module came out as escaped text)."""
+    from generator.content import render_markdown
+
+    body = ('<div class="note">A note</div>\n\n<img src="img/a.png" alt="a">\n\n'
+            "- one\n- two\n\nText *with* emphasis.\n")
+    before = render_markdown(body)
+    with pytest.raises(RecursionError):
+        render_markdown("".join("  " * i + "- item\n" for i in range(700)))
+    assert render_markdown(body) == before

@@ -335,9 +335,6 @@ def test_ics_escapes_commas_semicolons_and_round_trips_the_race_name(hostile):
         assert len(line) <= 75, line
 
 
-@pytest.mark.xfail(strict=True, reason="generator/ics.py adds X-WR-CALNAME as a plain str, "
-                   "which icalendar writes unescaped (vUnknown); RFC 5545 types X- "
-                   "properties as TEXT: pass icalendar.vText(...) instead")
 def test_the_calendar_name_is_escaped_as_text_too(hostile):
     raw = (hostile["out"] / "guides" / "clinic" / "hostile-01.ics").read_bytes()
     unfolded = raw.replace(b"\r\n ", b"").decode("utf-8")
