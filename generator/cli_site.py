@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli import _project, report_problems
+from generator.cli import _project, report_option, report_problems
 from generator.errors import EXIT_USAGE
 
 out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
@@ -50,9 +50,10 @@ def prune_plans(out: Path, tokens: dict[str, str] | None) -> None:
               help="Worker processes for PDFs (default: one per core).")
 @strict_option
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
+@report_option
 @click.pass_context
 def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
-          force: bool) -> None:
+          force: bool, report: Path | None) -> None:
     """Build everything: the public site, every guide of the project roster and, when
     [plans] is enabled, each runner's private plan page under site/plans/<token>/.
 
@@ -85,6 +86,9 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
     click.echo(f"site: {'written to ' + str(out / 'site') if built else 'not built'}; "
                f"{summary.line()}"
                + (f"; {len(tokens)} plan pages" if tokens is not None else ""), err=True)
+    from generator.report import write_report
+
+    write_report(report, problems, {"site": built, **summary.counts()})
     if not built and summary.built == 0:
         code = EXIT_USAGE
     ctx.exit(code)

@@ -142,3 +142,20 @@ def test_batch_prints_a_summary_and_no_progress_bar_off_terminal(scratch_project
     assert result.exit_code == 0, result.stderr
     assert "guides: 2 built, 0 unchanged, 0 failed, 0 removed" in result.stderr
     assert "\x1b[" not in result.stderr  # no terminal control codes when not a TTY
+
+
+def test_build_report_lists_every_problem_as_json(scratch_project, run_cli):
+    from tests.conftest import SCRATCH_TOML
+
+    bad = roster(1) + "r999,Bad Date,Test Marathon,2027-02-30,weekly,\n"
+    root = scratch_project({"data/athletes.csv": bad,
+                            "guidegen.toml": SCRATCH_TOML + "\n[plans]\nenabled = false\n"},
+                           copy=("templates",))
+    result = run_cli(["build", "--report", "report.json", "--jobs", "1"], cwd=root)
+    assert result.exit_code == 1, result.stderr
+    data = json.loads((root / "report.json").read_text())
+    assert data["errors"] == 1
+    assert data["problems"][0]["file"] == "data/athletes.csv"
+    assert data["problems"][0]["line"] == 3 and data["problems"][0]["field"] == "race_date"
+    assert data["summary"]["built"] == 1 and data["summary"]["site"] is True
+    assert (root / "output/guides/clinic/r000.pdf").is_file()
