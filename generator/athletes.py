@@ -10,7 +10,6 @@ import re
 import unicodedata
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from generator.errors import Problem, bounded_repr, display_path, yaml_error_line
+from generator.fields import iana_timezone
 from generator.yamllines import item_lines, load_yaml_document
 
 FIELDS = (
@@ -176,13 +176,7 @@ class Athlete(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v):
-        if v is not None:
-            try:
-                ZoneInfo(v)
-            except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
-                raise ValueError(f"unknown time zone {v!r} (use an IANA name such as "
-                                 "Europe/London)") from None
-        return v
+        return v if v is None else iana_timezone(v)
 
     @field_validator("training_start")
     @classmethod

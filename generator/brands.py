@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from generator.errors import Problem, display_path, pydantic_problems
+from generator.fields import iana_timezone
 from generator.tomlsource import read_toml, toml_key_line
 
 HEX_RE = r"^#[0-9a-fA-F]{6}$"
@@ -85,12 +85,7 @@ class BrandConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as "
-                             "Europe/London)") from None
-        return v
+        return iana_timezone(v)
 
     @field_validator("open_days")
     @classmethod
