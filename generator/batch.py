@@ -18,6 +18,7 @@ from generator.errors import GuidegenError, Problem, UsageError, display_path
 from generator.guides import PLAN, GuideMaker, guide_paths, plan_paths
 from generator.inputs import Inputs
 from generator.manifest import MANIFEST, Manifest, guide_digest, tree_digest
+from generator.parallel import cores
 from generator.write import remove_stale_temps, write_atomic
 
 FAST_PATH_MIN_GUIDES = 6  # per worker, see _worth_fast_path
@@ -150,13 +151,6 @@ def _work(athlete, want, formats, token, out):
 
 # ----------------------------------------------------------------- the batch
 
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
               plan_tokens: dict[str, str] | None = None, jobs: int | None = None,
               force: bool = False, shard: tuple[int, int] | None = None,
@@ -217,7 +211,7 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
             manifest.save()
             last_save[0] = now
 
-    jobs = max(1, jobs or default_jobs())
+    jobs = max(1, jobs or cores())
     if jobs == 1 or len(todo) <= 1:
         maker = GuideMaker(inputs)
         maker.fast = _worth_fast_path(len(todo), 1)

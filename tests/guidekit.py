@@ -7,11 +7,13 @@ module-scoped fixtures, because a PDF costs one to three seconds.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,3 +245,40 @@ def cli(args: list, cwd: Path, env: dict[str, str] | None = None):
     with contextlib.chdir(cwd):
         return CliRunner().invoke(command, [str(a) for a in args], env=dict(env or {}),
                                   prog_name="guidegen", catch_exceptions=False)
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers everything with a small body, and remembers every request."""
+
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).requests.append(self.path)
+        body = b"body{background:red}" if self.path.endswith(".css") else b"\x89PNG\r\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_HEAD = do_GET
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def recording_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that must receive no request: (base URL, requests)."""
+
+    class Handler(_Recorder):
+        requests: list[str] = []
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler.requests
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

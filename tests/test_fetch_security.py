@@ -9,10 +9,8 @@ byte of the secrets reaches the PDF.
 
 from __future__ import annotations
 
-import http.server
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.guidekit import EPOCH, REPO_ROOT, cli, every_byte, page_texts
+from tests.guidekit import EPOCH, REPO_ROOT, cli, every_byte, page_texts, recording_server
 
 SECRET = "TOPSECRET-7f3a9c-do-not-leak"
 
@@ -78,39 +76,10 @@ bo-02,Bo Chen,Leaky Marathon,2027-04-18,2027-01-03
 ATHLETES = {"ada-01": "Ada Lovelace", "bo-02": "Bo Chen"}
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers everything with a small body, and remembers every request."""
-
-    requests: list[str] = []
-
-    def do_GET(self) -> None:
-        type(self).requests.append(self.path)
-        body = b"body{background:red}" if self.path.endswith(".css") else b"\x89PNG\r\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_HEAD = do_GET
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, list[str]]]:
-    class Handler(Recorder):
-        requests: list[str] = []
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler.requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with recording_server() as recorded:
+        yield recorded
 
 
 def _write(root: Path, files: dict[str, str]) -> None:

@@ -22,11 +22,9 @@ the end.
 from __future__ import annotations
 
 import html as html_lib
-import http.server
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +45,7 @@ from tests.conftest import (
     SCRATCH_TOML,
     SCRATCH_TRAINING_MD,
 )
-from tests.guidekit import EPOCH, REPO_ROOT, cli, every_byte, page_texts
+from tests.guidekit import EPOCH, REPO_ROOT, cli, every_byte, page_texts, recording_server
 
 SECRET = "TOPSECRET-5e1f-never-in-an-output"
 PLAN_SECRET = "plan-secret-for-the-hostile-build-0123456789"
@@ -57,36 +55,10 @@ HOSTILE_RACE = "Race, with; semis <b>bold</b>"
 HOSTILE_NOTES = "</p><img src=x onerror=alert('notes')> @SUM(A1) \\n not a break"
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        type(self).requests.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", "1")
-        self.end_headers()
-        self.wfile.write(b"x")
-
-    do_POST = do_HEAD = do_GET
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, list[str]]]:
-    class Handler(Recorder):
-        requests: list[str] = []
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler.requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with recording_server() as recorded:
+        yield recorded
 
 
 def hostile_files(url: str, secret: Path) -> dict[str, str]:
