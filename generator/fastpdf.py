@@ -1,90 +1,142 @@
-"""Lay the shared pages out once: the PDF fast path for batches.
+"""Lay every repeated part of a guide out once: the PDF fast path for batches.
 
-A guide is two parts: the personal part (cover, contents, timeline, dated
-sessions, the modules that carry the athlete's dates, notes, booking) and
-the shared part (background modules every athlete with the same brand and
-module set reads word for word).  The shared part's layout depends only on
-(brand, shared modules, its first page number, the guide's total pages), so
-each worker lays it out once per distinct key and reuses the WeasyPrint
-pages for every athlete.  The two parts' pages are joined into one Document
-before writing, so the outline, internal links and metadata are those of a
-single PDF; "page X of Y" and the contents' page numbers are given to each
-part explicitly.  tests/test_fastpdf.py proves the result matches a full
-render (pages, labels, outline, text).
+In print a guide is five parts, each starting on a new page:
+
+    cover | contents | body (timeline, dated sessions, notes, the modules that
+    carry the runner's dates) | closing (booking page, notice) | shared modules
+
+The cover and the body are personal and laid out for every athlete.  The
+contents, the closing pages and the shared background modules repeat across
+athletes: each is rendered to HTML (microseconds), and its WeasyPrint layout is
+looked up by the hash of that HTML (plus the brand, whose stylesheets apply), so
+an identical part is laid out once per worker and its pages are reused.  Keying
+on the exact HTML means a reused part is, by construction, what a full render
+would have laid out.
+
+Numbers are given to each part explicitly: its first page number and the
+guide's total ("page X of Y"), and the contents get every entry's page number
+(no target-counter pass).  Page counts of the repeated parts do not depend on
+those numbers (they are drawn in the page margins), so they are measured once.
+The body is laid out before its length is known: its footer's "of Y" is a
+counter style mapping its own page count to the guide's total.  The parts'
+pages are joined into one Document before writing, so the outline, internal
+links and metadata are those of a single PDF.
+tests/test_fastpdf.py proves the result matches a full render (pages, labels,
+outline, links, text).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 
-from generator.render import PdfPages
+from generator.render import TOTALS, PdfPages
 
-CACHE_SIZE = 24  # distinct shared layouts kept per worker (memory stays bounded)
+CACHE_SIZE = 48  # distinct laid-out parts kept per worker (memory stays bounded)
+MEASURED_SIZE = 256  # page counts and anchors of repeated parts (small)
 
 
 class FastGuidePdf:
     def __init__(self, maker):
         self.maker = maker  # a guides.GuideMaker
-        self._shape: dict = {}  # (brand, shared slugs) -> (page count, anchor -> page offset)
-        self._layouts: OrderedDict = OrderedDict()  # (shape key, start, total) -> pages
-        self._personal_guess: dict = {}  # signature or brand -> personal page count
-        self.stats = {"shared_layouts": 0, "shared_reused": 0, "personal_relayouts": 0}
+        self._pages: OrderedDict = OrderedDict()  # (brand, html hash) -> laid-out pages
+        self._measured: OrderedDict = OrderedDict()  # (brand, html hash) -> (count, anchors)
+        self._toc_pages: dict = {}  # shape of the contents -> their page count last time
+        self.stats = {"laid_out": 0, "reused": 0, "relayouts": 0}
 
-    def _layout(self, athlete, brand, modules, timeline, part, pages: PdfPages):
+    # -- one part --------------------------------------------------------------
+    def _html(self, guide, part: str, pages: PdfPages) -> str:
+        athlete, brand, modules, timeline = guide
+        return self.maker.renderer.guide_html(athlete, brand, modules, timeline, "pdf", part,
+                                              pages)
+
+    def _document(self, guide, html: str):
         m = self.maker
-        html = m.renderer.guide_html(athlete, brand, modules, timeline, "pdf", part, pages)
-        return m.pdf_maker.document(html, m.base_url, m.stylesheets(brand))
+        return m.pdf_maker.document(html, m.base_url, m.stylesheets(guide[1]))
 
+    def _personal(self, guide, part: str, pages: PdfPages):
+        """A part laid out for this athlete only (never cached)."""
+        return self._document(guide, self._html(guide, part, pages))
+
+    def _repeated(self, guide, part: str, pages: PdfPages) -> list:
+        """A part's pages, laid out once per distinct HTML and brand."""
+        html = self._html(guide, part, pages)
+        key = (guide[1].id, hashlib.sha256(html.encode()).digest())
+        if key in self._pages:
+            self._pages.move_to_end(key)
+            self.stats["reused"] += 1
+            return self._pages[key]
+        laid_out = self._document(guide, html).pages
+        self.stats["laid_out"] += 1
+        self._pages[key] = laid_out
+        while len(self._pages) > CACHE_SIZE:
+            self._pages.popitem(last=False)
+        return laid_out
+
+    def _measure(self, guide, part: str) -> tuple[int, dict[str, int]]:
+        """Page count and anchor -> page offset of a repeated part (numbering aside)."""
+        html = self._html(guide, part, PdfPages())
+        key = (guide[1].id, hashlib.sha256(html.encode()).digest())
+        if key not in self._measured:
+            pages = self._document(guide, html).pages
+            self._measured[key] = (len(pages), _anchor_pages(pages))
+            while len(self._measured) > MEASURED_SIZE:
+                self._measured.popitem(last=False)
+        return self._measured[key]
+
+    # -- the whole guide -------------------------------------------------------
     def render(self, athlete, brand, modules, timeline) -> tuple[bytes, list[str]]:
         pdf = self.maker.pdf_maker
         refused_from = len(pdf.refused)
+        guide = (athlete, brand, modules, timeline)
         kinds = {s.module for s in timeline.sessions if s.module}
-        shared = tuple(m.slug for m in modules if m.slug not in kinds)
-        if not shared:
-            doc = self._layout(athlete, brand, modules, timeline, "all", PdfPages())
-            return pdf.write(doc, f"{brand.id}/{athlete.id}"), pdf.refused[refused_from:]
-        shape_key = (brand.id, shared)
-        if shape_key not in self._shape:
-            doc = self._layout(athlete, brand, modules, timeline, "shared", PdfPages())
-            self._shape[shape_key] = (len(doc.pages), _anchor_pages(doc))
-        shared_count, anchors = self._shape[shape_key]
+        has_shared = any(m.slug not in kinds for m in modules)
 
-        # personal part: its own page count must be known to number the whole guide;
-        # guess it from athletes with the same shape of personal content
-        signature = (brand.id, tuple(m.slug for m in modules if m.slug in kinds),
-                     len(timeline.sessions), len(timeline.warnings),
-                     len(athlete.notes or "") // 150)
-        guess = self._personal_guess.get(signature, self._personal_guess.get(brand.id, 6))
-        for _attempt in range(4):
-            total = guess + shared_count
-            toc = {a: guess + offset + 1 for a, offset in anchors.items()}
-            personal = self._layout(athlete, brand, modules, timeline, "personal",
-                                    PdfPages(total=total, toc=toc))
-            if len(personal.pages) == guess:
+        cover = self._personal(guide, "cover", PdfPages())
+        n_cover = len(cover.pages)
+        n_closing, closing_anchors = self._measure(guide, "closing")
+        n_shared, shared_anchors = self._measure(guide, "shared") if has_shared else (0, {})
+        toc_shape = (brand.id, len(modules), bool(athlete.notes))
+        n_toc = self._toc_pages.get(toc_shape, 1)
+        for _attempt in range(3):
+            # the body's own length is only known once laid out: its footer prints
+            # "of <its pages + the others>" through a counter style (PdfPages.others)
+            body_start = n_cover + n_toc + 1
+            body = self._personal(guide, "body", PdfPages(
+                start=body_start, others=n_cover + n_toc + n_closing + n_shared))
+            n_body = len(body.pages)
+            total = n_cover + n_toc + n_body + n_closing + n_shared
+            closing_start = body_start + n_body
+            shared_start = closing_start + n_closing
+            numbers = {**{a: shared_start + i for a, i in shared_anchors.items()},
+                       **{a: closing_start + i for a, i in closing_anchors.items()},
+                       **{a: body_start + i for a, i in _anchor_pages(body.pages).items()}}
+            toc = self._repeated(guide, "toc", PdfPages(start=n_cover + 1, total=total,
+                                                        toc=numbers))
+            if len(toc) == n_toc and n_body <= TOTALS:
                 break
-            self.stats["personal_relayouts"] += 1
-            guess = len(personal.pages)
-        self._personal_guess[signature] = self._personal_guess[brand.id] = guess
+            n_toc = len(toc)
+            self.stats["relayouts"] += 1
+        else:  # numbering did not settle: a straightforward render is always right
+            html = self._html(guide, "all", PdfPages())
+            data, _ = pdf.pdf(html, self.maker.base_url, self.maker.stylesheets(brand),
+                              f"{brand.id}/{athlete.id}")
+            return data, pdf.refused[refused_from:]
+        self._toc_pages[toc_shape] = n_toc
 
-        key = (shape_key, guess + 1, total)
-        if key in self._layouts:
-            self._layouts.move_to_end(key)
-            self.stats["shared_reused"] += 1
-        else:
-            doc = self._layout(athlete, brand, modules, timeline, "shared",
-                               PdfPages(start=guess + 1, total=total))
-            self._layouts[key] = doc.pages
-            self.stats["shared_layouts"] += 1
-            while len(self._layouts) > CACHE_SIZE:
-                self._layouts.popitem(last=False)
-        doc = personal.copy(personal.pages + self._layouts[key])
-        return pdf.write(doc, f"{brand.id}/{athlete.id}"), pdf.refused[refused_from:]
+        pages = cover.pages + toc + body.pages
+        pages += self._repeated(guide, "closing", PdfPages(start=closing_start, total=total))
+        if has_shared:
+            pages += self._repeated(guide, "shared", PdfPages(start=shared_start, total=total))
+        # the cover's Document carries this athlete's metadata (title, author, language)
+        data = pdf.write(cover.copy(pages), f"{brand.id}/{athlete.id}")
+        return data, pdf.refused[refused_from:]
 
 
-def _anchor_pages(doc) -> dict[str, int]:
-    """Anchor name -> 0-based page index within the document."""
+def _anchor_pages(pages) -> dict[str, int]:
+    """Anchor name -> 0-based page index within a part."""
     found = {}
-    for index, page in enumerate(doc.pages):
+    for index, page in enumerate(pages):
         for name in page.anchors:
             found.setdefault(name, index)
     return found

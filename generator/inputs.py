@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.athletes import Athlete, load_roster
 from generator.brands import Brand, load_brands
 from generator.content import Module, load_modules
 from generator.errors import Problem
 from generator.project import Project
-from generator.timeline import Calendar, Rule, Timeline, plan
+
+if TYPE_CHECKING:  # imported where used: the site needs neither roster nor planner
+    from generator.athletes import Athlete
+    from generator.timeline import Rule, Timeline
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Inputs:
 
 
 def rules_of(modules: list[Module]) -> list[Rule]:
+    from generator.timeline import Rule
+
     rules = []
     for m in modules:
         for r in m.sessions:
@@ -50,6 +55,8 @@ def rules_of(modules: list[Module]) -> list[Rule]:
 
 
 def plan_athlete(athlete: Athlete, modules: list[Module], brand: Brand) -> Timeline:
+    from generator.timeline import Calendar, plan
+
     cal = Calendar.from_names(brand.open_days, brand.appointment_time, brand.timezone)
     return plan(athlete, rules_of(modules), cal)
 
@@ -67,6 +74,8 @@ def load_inputs(project: Project, roster: Path | None = None) -> Inputs:
                                 f"brand in {project.settings.brands_dir}/", "default_brand"))
     inputs = Inputs(project, modules, brands, [], problems)
     if roster is not None:
+        from generator.athletes import load_roster
+
         athletes, roster_problems = load_roster(roster, set(brands), root)
         inputs.problems += roster_problems
         # an athlete whose brand failed to load cannot be planned: report, skip

@@ -74,6 +74,18 @@ def make_fetcher(allowed_roots: list[Path], refused: list[str]):
     return LockedFetcher()
 
 
+class _ImageCache(dict):
+    """WeasyPrint's image cache, kept across guides, minus failures.
+
+    WeasyPrint caches a failed fetch as None; not keeping those means a refused
+    URL goes through the fetcher (and is reported) for every guide that uses it.
+    """
+
+    def __setitem__(self, key, value):
+        if value is not None:
+            super().__setitem__(key, value)
+
+
 class PdfMaker:
     """One per worker: keeps FontConfiguration and parsed CSS across guides."""
 
@@ -87,6 +99,7 @@ class PdfMaker:
         self.variant = VARIANTS[variant]
         self._css: dict[str, object] = {}
         self._css_refused: dict[int, tuple[str, ...]] = {}  # id(stylesheet) -> refused URLs
+        self._images = _ImageCache()  # decoded images (logos), shared across guides
         # WeasyPrint logs refused resources as errors; our fetcher already records them
         logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
 
@@ -110,7 +123,7 @@ class PdfMaker:
             self.refused.extend(self._css_refused.get(id(css), ()))
         doc = self.wp.HTML(string=html, base_url=base_url, url_fetcher=self.fetcher).render(
             stylesheets=stylesheets, font_config=self.font_config, pdf_tags=True,
-            pdf_variant=self.variant)
+            pdf_variant=self.variant, cache=self._images)
         # the refusals travel with the pages: a guide that reuses pages laid out for
         # another athlete (fastpdf) reports them again when it is written
         refused = tuple(dict.fromkeys(self.refused[start:]))

@@ -68,6 +68,15 @@ class PdfPages:
     start: int | None = None  # first page number of this part
     total: int | None = None  # total pages of the whole guide
     toc: dict = field(default_factory=dict)  # anchor -> page number, for other parts
+    others: int | None = None  # pages outside this part: total = its own pages + others
+
+    @property
+    def totals(self) -> list[int]:
+        """For ``others``: the total printed when this part has 1, 2, ... pages."""
+        return [self.others + n for n in range(1, TOTALS + 1)] if self.others is not None else []
+
+
+TOTALS = 200  # a part laid out with ``others`` may have up to this many pages
 
 
 def css_string(text: str) -> str:
@@ -276,8 +285,9 @@ def check_templates(renderer: Renderer, inputs) -> list[Problem]:
         if "guide.html.j2" not in renderer.env(brand).list_templates():
             continue  # no guide template at all: nothing to try (a build says so)
         timeline = inputs.timeline_for(athlete)
-        for mode, part in (("html", "all"), ("plan", "all"), ("pdf", "all"),
-                           ("pdf", "personal"), ("pdf", "shared")):
+        for mode, part in (("html", "all"), ("plan", "all"), ("pdf", "all"), ("pdf", "cover"),
+                           ("pdf", "toc"), ("pdf", "body"), ("pdf", "closing"),
+                           ("pdf", "shared")):
             try:
                 renderer.guide_html(athlete, brand, modules, timeline, mode, part)
             except RenderError as exc:

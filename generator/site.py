@@ -193,6 +193,11 @@ class SiteRenderer:
         self.base = self.settings.base_url
         self.brand = site_brand(inputs)
         self.logo_name = "logo" + Path(self.brand.logo).suffix.lower()
+        # the same for every page: computed once, not 500 times
+        self._org = self.organization()
+        self._palette = palette(self.brand)
+        self._open_days = days_text(self.brand.open_days)
+        self._near: tuple[list[Page] | None, dict[int, tuple]] = (None, {})
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -218,33 +223,41 @@ class SiteRenderer:
         if page.module is not None:
             data.update({"headline": page.title,
                          "mainEntityOfPage": url, "keywords": list(page.module.tags),
-                         "author": self.organization(), "publisher": self.organization(),
+                         "author": self._org, "publisher": self._org,
                          "isPartOf": {"@type": "WebSite", "name": self.settings.title,
                                       "url": self.base}})
             if date is not None:
                 data["datePublished"] = data["dateModified"] = date.isoformat()
         elif page.path == "":
-            data["publisher"] = self.organization()
+            data["publisher"] = self._org
         else:
-            data["mainEntity"] = self.organization()
+            data["mainEntity"] = self._org
         return data
+
+    def neighbours(self, page: Page, pages: list[Page]) -> tuple[Page | None, Page | None]:
+        """(previous, next) article of ``page`` in ``pages``; one pass per page list."""
+        listed, near = self._near
+        if listed is not pages:
+            articles = [p for p in pages if p.module is not None]
+            near = {id(p): (articles[i - 1] if i > 0 else None,
+                            articles[i + 1] if i + 1 < len(articles) else None)
+                    for i, p in enumerate(articles)}
+            self._near = (pages, near)
+        return near[id(page)]
 
     def context(self, page: Page | None, root: str, modules: list[Module], pages) -> dict:
         b = self.brand
         ctx = dict(
             lang=self.settings.language, site=self.settings, brand=b, page=page, root=root,
             home=root or "./", modules=modules, disclaimer=DISCLAIMER, build_date=build_date(),
-            logo=f"{root}assets/{self.logo_name}", open_days=days_text(b.open_days),
-            palette=palette(b),
+            logo=f"{root}assets/{self.logo_name}", open_days=self._open_days,
+            palette=self._palette,
             canonical=None, jsonld=None, prev=None, next=None,
         )
         if page is not None:
             ctx.update(canonical=self.url(page.path), jsonld=json_ld(self.structured_data(page)))
             if page.module is not None:
-                articles = [p for p in pages if p.module is not None]
-                i = articles.index(page)
-                ctx["prev"] = articles[i - 1] if i > 0 else None
-                ctx["next"] = articles[i + 1] if i + 1 < len(articles) else None
+                ctx["prev"], ctx["next"] = self.neighbours(page, pages)
         return ctx
 
     def render(self) -> tuple[dict[str, bytes], list[Problem]]:
