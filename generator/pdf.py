@@ -74,6 +74,48 @@ def make_fetcher(allowed_roots: list[Path], refused: list[str]):
     return LockedFetcher()
 
 
+_stream_memo: dict | None = None  # id(stream) -> (stream, bytes), during one PDF.write
+
+
+def _serialise_streams_once() -> None:
+    """Make pydyf serialise and compress each stream once per file, not twice.
+
+    With a file identifier (which we always set, for byte-identical output),
+    ``pydyf.PDF.write`` hashes every object's ``data`` after writing it, and a
+    stream's ``data`` is recomputed each time: content streams are formatted and
+    zlib-compressed (level 9) a second time, about a third of the write.  While
+    ``PDF.write`` runs, every object is final, so remembering each stream's
+    bytes for the duration of that call gives the same file, faster
+    (tests/test_pdf.py compares the bytes with and without).
+    """
+    import pydyf
+
+    if getattr(pydyf.PDF.write, "guidegen", False):
+        return
+    plain_data, plain_write = pydyf.Stream.data, pydyf.PDF.write
+
+    def data(self):
+        if _stream_memo is None:
+            return plain_data.fget(self)
+        found = _stream_memo.get(id(self))
+        if found is None:  # the stream is kept with its bytes, so its id is not reused
+            found = _stream_memo[id(self)] = (self, plain_data.fget(self))
+        return found[1]
+
+    def write(self, *args, **kwargs):
+        global _stream_memo
+        _stream_memo = {}
+        try:
+            return plain_write(self, *args, **kwargs)
+        finally:
+            _stream_memo = None
+
+    write.guidegen = True
+    write.plain = (plain_data, plain_write)  # for tests/test_pdf.py
+    pydyf.Stream.data = property(data)
+    pydyf.PDF.write = write
+
+
 class _ImageCache(dict):
     """WeasyPrint's image cache, kept across guides, minus failures.
 
@@ -94,6 +136,7 @@ class PdfMaker:
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
+        _serialise_streams_once()
         self.refused: list[str] = []
         self.fetcher = make_fetcher(allowed_roots, self.refused)
         self.variant = VARIANTS[variant]

@@ -300,3 +300,44 @@ def test_pdf_a_3b_variant_when_configured(scratch_project, tmp_path):
     assert "/StructTreeRoot" in catalog
     assert built.athlete.name in " ".join(page_texts(reader))
     assert not built.result.problems
+
+
+# ------------------------------------------------------------------ writing speed-ups
+def test_serialising_each_stream_once_writes_the_same_bytes(example_inputs, monkeypatch):
+    """generator.pdf makes pydyf compress each stream once per file (it did it twice
+    to hash the file identifier): the file must not change by a single byte."""
+    import zlib
+
+    import pydyf
+
+    from generator.guides import GuideMaker
+
+    maker = GuideMaker(example_inputs)
+    athlete = next(a for a in example_inputs.athletes if a.id == HARBOUR_ID)
+    brand = example_inputs.brand_for(athlete)
+    html = maker.renderer.guide_html(athlete, brand, example_inputs.modules_for(athlete),
+                                     example_inputs.timeline_for(athlete), "pdf")
+    pdf = maker.pdf_maker  # installs the speed-up
+    doc = pdf.document(html, maker.base_url, maker.stylesheets(brand))
+
+    real = zlib.compressobj
+
+    def counting(counter):
+        def compressobj(*args, **kwargs):
+            counter.append(1)
+            return real(*args, **kwargs)
+        return compressobj
+
+    pdf.write(doc, "same-id")  # a first write also prepares fonts: count the next ones
+    once: list = []
+    monkeypatch.setattr(pydyf.zlib, "compressobj", counting(once))
+    fast = pdf.write(doc, "same-id")
+    plain_data, plain_write = pydyf.PDF.write.plain
+    monkeypatch.setattr(pydyf.Stream, "data", plain_data)
+    monkeypatch.setattr(pydyf.PDF, "write", plain_write)
+    twice: list = []
+    monkeypatch.setattr(pydyf.zlib, "compressobj", counting(twice))
+    plain = pdf.write(doc, "same-id")
+    assert fast == plain
+    assert len(plain) > 10_000
+    assert len(once) < len(twice) * 0.6  # each stream compressed once, not twice
