@@ -13,9 +13,16 @@ import frontmatter
 import markdown
 import nh3
 import yaml
+from markdown import inlinepatterns
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from generator.errors import Problem, display_path, pydantic_problems, yaml_error_line
+from generator.errors import (
+    Problem,
+    display_path,
+    display_paths,
+    pydantic_problems,
+    yaml_error_line,
+)
 from generator.parallel import pmap
 from generator.yamllines import load_yaml, yaml_node_line
 
@@ -171,25 +178,88 @@ def sanitise(html: str) -> str:
 def _markdown() -> markdown.Markdown:
     """One converter per process, reset between documents: building a Markdown
     instance with its extensions costs more than converting a short module."""
-    return markdown.Markdown(
+    md = markdown.Markdown(
         extensions=["extra", "sane_lists", "toc"],
         extension_configs={"toc": {"permalink": False}},
         output_format="html",
     )
+    md.guidegen_inline = (_skippable(md), {})  # see _inline_patterns
+    return md
+
+
+# Python-Markdown tries every inline pattern on every run of text, and most find
+# nothing: a module without '`', '\\', '[', '<', '&', '*' or '_' has no code, escapes,
+# links, HTML or emphasis. Each pattern below can only match text holding one of its
+# "needs" (line breaks, "  \n", can also come from tabs, CRs, the STX/ETX characters
+# Python-Markdown strips and the HTML blocks it re-flows; entities are looked for in
+# any module with footnotes, to be safe) and is skipped only when none of them is in
+# the source, so the HTML is the same byte for byte (tests/test_fastpaths.py converts
+# both ways). A pattern registered with another regex (an upgrade, another extension)
+# is never skipped.
+_BRACKET = ("[",)
+_INLINE_NEEDS = {
+    "backtick": (inlinepatterns.BACKTICK_RE, ("`",)),
+    "escape": (inlinepatterns.ESCAPE_RE, ("\\",)),
+    "footnote": (r"\[\^([^\]]*)\]", _BRACKET),
+    "reference": (inlinepatterns.REFERENCE_RE, _BRACKET),
+    "link": (inlinepatterns.LINK_RE, _BRACKET),
+    "image_link": (inlinepatterns.IMAGE_LINK_RE, _BRACKET),
+    "image_reference": (inlinepatterns.IMAGE_REFERENCE_RE, _BRACKET),
+    "short_reference": (inlinepatterns.REFERENCE_RE, _BRACKET),
+    "short_image_ref": (inlinepatterns.IMAGE_REFERENCE_RE, _BRACKET),
+    "autolink": (inlinepatterns.AUTOLINK_RE, ("<",)),
+    "automail": (inlinepatterns.AUTOMAIL_RE, ("<",)),
+    "linebreak": (inlinepatterns.LINE_BREAK_RE, ("  ", "\t", "\r", "\x02", "\x03", "<", "&")),
+    "html": (inlinepatterns.HTML_RE, ("<",)),
+    "entity": (inlinepatterns.ENTITY_RE, ("&", "[")),
+    "em_strong": (r"\*|_", ("*", "_")),
+}
+
+
+def _skippable(md: markdown.Markdown) -> dict[str, tuple[str, ...]]:
+    """{name: needs} of the registered inline patterns that may be skipped."""
+    return {name: needs for name, (regex, needs) in _INLINE_NEEDS.items()
+            if name in md.inlinePatterns
+            and getattr(md.inlinePatterns[name], "pattern", None) == regex}
+
+
+def _inline_patterns(md: markdown.Markdown, text: str) -> list:
+    """The inline patterns, in order, minus those that cannot match ``text``."""
+    skippable, made = md.guidegen_inline
+    skip = tuple(name for name, needs in skippable.items()
+                 if not any(need in text for need in needs))
+    patterns = made.get(skip)
+    if patterns is None:
+        left_out = {id(md.inlinePatterns[name]) for name in skip}
+        patterns = made[skip] = [p for p in md.inlinePatterns if id(p) not in left_out]
+    return patterns
+
+
+def convert_markdown(md: markdown.Markdown, body: str, all_patterns: bool = False) -> str:
+    """``md.convert(body)``, skipping inline patterns that cannot match unless
+    ``all_patterns``; ``md`` is reset afterwards."""
+    inline = md.treeprocessors["inline"]
+    registered = inline.inlinePatterns
+    if not all_patterns:
+        # InlineProcessor only takes len() and [i] of it: a list of the same patterns
+        inline.inlinePatterns = _inline_patterns(md, body)
+    try:
+        return md.convert(body)
+    finally:
+        inline.inlinePatterns = registered
+        md.reset()
 
 
 def render_markdown(body: str) -> str:
     md = _markdown()
     try:
-        html = md.convert(body)
+        html = convert_markdown(md, body)
     except BaseException:
         # a conversion cut short (RecursionError on deep nesting) leaves state behind
         # that reset() does not clear (the block parser's state stack): every later
         # module would render differently. Start the next one with a fresh converter.
         _markdown.cache_clear()
         raise
-    finally:
-        md.reset()
     return sanitise(html)
 
 
@@ -290,7 +360,9 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
     seen_slug: dict[str, str] = {}
     seen_kind: dict[str, str] = {}
     paths = sorted(p for p in content_dir.rglob("*.md") if p.is_file())
-    jobs = [(path, display_path(path, root)) for path in paths]
+    jobs = list(zip(paths, display_paths(paths, root), strict=True))
+    if jobs:
+        _markdown()  # made once here, inherited by forked workers (not once in each)
     for (path, shown), (module, probs) in zip(jobs, pmap(_parse_job, jobs), strict=True):
         problems.extend(probs)
         if module is None:

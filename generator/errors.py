@@ -114,14 +114,23 @@ class RenderError(GuidegenError):
 
 def display_path(path: Path, root: Path | None = None) -> str:
     """Path as users typed it: relative to ``root`` (or cwd) when inside it."""
-    for base in (root, Path.cwd()):
-        if base is None:
-            continue
-        try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
-            continue
-    return str(path)
+    return display_paths([path], root)[0]
+
+
+def display_paths(paths: list[Path], root: Path | None = None) -> list[str]:
+    """:func:`display_path` of each path, resolving ``root`` and cwd once for all."""
+    bases: list[Path | None] = [root.resolve() if root is not None else None, None]
+    shown = []
+    for path in paths:
+        resolved, text = path.resolve(), str(path)
+        for i in (0, 1):
+            if i == 1 and bases[1] is None:
+                bases[1] = Path.cwd().resolve()  # only when needed, as display_path did
+            if bases[i] is not None and resolved.is_relative_to(bases[i]):
+                text = str(resolved.relative_to(bases[i]))
+                break
+        shown.append(text)
+    return shown
 
 
 def yaml_error_line(exc: Exception) -> int | None:

@@ -6,41 +6,42 @@ In print a guide is five parts, each starting on a new page:
     carry the runner's dates) | closing (booking page, notice) | shared modules
 
 The cover and the body are personal and laid out for every athlete.  The
-contents, the closing pages and the shared background modules repeat across
-athletes: each is rendered to HTML (microseconds), and its WeasyPrint layout is
-looked up by the hash of that HTML (plus the brand, whose stylesheets apply), so
-an identical part is laid out once per worker and its pages are reused.  Keying
-on the exact HTML means a reused part is, by construction, what a full render
-would have laid out.
+closing pages and the shared background modules repeat across athletes: each
+is rendered to HTML without page numbers, and its WeasyPrint layout is looked
+up by the hash of that HTML (plus the brand, whose stylesheets apply), so an
+identical part is laid out once per worker and its pages are reused.  Keying on
+the exact HTML means a reused part is, by construction, what a full render
+would lay out.
 
-Numbers are given to each part explicitly: its first page number and the
-guide's total ("page X of Y"), and the contents get every entry's page number
-(no target-counter pass).  Page counts of the repeated parts do not depend on
-those numbers (they are drawn in the page margins), so they are measured once.
+Page numbers live in the page margins ("page X of Y", the running header),
+which never change the layout of the page's content.  So a reused page gets
+the margin boxes of a *frame*: empty pages laid out with this guide's numbering
+(a few milliseconds), grafted onto the cached content.  The contents page lists
+every entry's page number (no target-counter pass) and is cached by its HTML.
 The body is laid out before its length is known: its footer's "of Y" is a
 counter style mapping its own page count to the guide's total.  The parts'
 pages are joined into one Document before writing, so the outline, internal
-links and metadata are those of a single PDF.
-tests/test_fastpdf.py proves the result matches a full render (pages, labels,
-outline, links, text).
+links and metadata are those of a single PDF.  tests/test_fastpdf.py proves
+the result matches a full render (pages, labels, outline, links, text).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections import OrderedDict
 
 from generator.render import TOTALS, PdfPages
 
-CACHE_SIZE = 48  # distinct laid-out parts kept per worker (memory stays bounded)
-MEASURED_SIZE = 256  # page counts and anchors of repeated parts (small)
+CACHE_SIZE = 32  # distinct laid-out parts kept per worker (memory stays bounded)
+FRAMES_SIZE = 64  # numbered empty pages (small)
 
 
 class FastGuidePdf:
     def __init__(self, maker):
         self.maker = maker  # a guides.GuideMaker
         self._pages: OrderedDict = OrderedDict()  # (brand, html hash) -> laid-out pages
-        self._measured: OrderedDict = OrderedDict()  # (brand, html hash) -> (count, anchors)
+        self._frames: OrderedDict = OrderedDict()  # (brand, html hash) -> numbered pages
         self._toc_pages: dict = {}  # shape of the contents -> their page count last time
         self.stats = {"laid_out": 0, "reused": 0, "relayouts": 0}
 
@@ -58,31 +59,34 @@ class FastGuidePdf:
         """A part laid out for this athlete only (never cached)."""
         return self._document(guide, self._html(guide, part, pages))
 
-    def _repeated(self, guide, part: str, pages: PdfPages) -> list:
+    def _cached(self, cache: OrderedDict, size: int, guide, part: str, pages: PdfPages,
+                count: bool = True) -> list:
         """A part's pages, laid out once per distinct HTML and brand."""
         html = self._html(guide, part, pages)
         key = (guide[1].id, hashlib.sha256(html.encode()).digest())
-        if key in self._pages:
-            self._pages.move_to_end(key)
-            self.stats["reused"] += 1
-            return self._pages[key]
+        if key in cache:
+            cache.move_to_end(key)
+            self.stats["reused"] += count
+            return cache[key]
         laid_out = self._document(guide, html).pages
-        self.stats["laid_out"] += 1
-        self._pages[key] = laid_out
-        while len(self._pages) > CACHE_SIZE:
-            self._pages.popitem(last=False)
+        self.stats["laid_out"] += count
+        cache[key] = laid_out
+        while len(cache) > size:
+            cache.popitem(last=False)
         return laid_out
 
-    def _measure(self, guide, part: str) -> tuple[int, dict[str, int]]:
-        """Page count and anchor -> page offset of a repeated part (numbering aside)."""
-        html = self._html(guide, part, PdfPages())
-        key = (guide[1].id, hashlib.sha256(html.encode()).digest())
-        if key not in self._measured:
-            pages = self._document(guide, html).pages
-            self._measured[key] = (len(pages), _anchor_pages(pages))
-            while len(self._measured) > MEASURED_SIZE:
-                self._measured.popitem(last=False)
-        return self._measured[key]
+    def _repeated(self, guide, part: str, pages: PdfPages | None = None) -> list:
+        return self._cached(self._pages, CACHE_SIZE, guide, part, pages or PdfPages())
+
+    def _numbered(self, guide, part: str, pages: list, start: int, total: int) -> list:
+        """A repeated part's ``pages`` with the running header and footer of pages
+        ``start``.. of ``total``."""
+        frames = self._cached(self._frames, FRAMES_SIZE, guide, "frame",
+                              PdfPages(start=start, total=total, frame=len(pages)),
+                              count=False)
+        if len(frames) != len(pages):  # a template that breaks frames: lay it out numbered
+            return self._repeated(guide, part, PdfPages(start=start, total=total))
+        return [_with_margins(page, frame) for page, frame in zip(pages, frames, strict=True)]
 
     # -- the whole guide -------------------------------------------------------
     def render(self, athlete, brand, modules, timeline) -> tuple[bytes, list[str]]:
@@ -94,8 +98,8 @@ class FastGuidePdf:
 
         cover = self._personal(guide, "cover", PdfPages())
         n_cover = len(cover.pages)
-        n_closing, closing_anchors = self._measure(guide, "closing")
-        n_shared, shared_anchors = self._measure(guide, "shared") if has_shared else (0, {})
+        closing = self._repeated(guide, "closing")
+        shared = self._repeated(guide, "shared") if has_shared else []
         toc_shape = (brand.id, len(modules), bool(athlete.notes))
         n_toc = self._toc_pages.get(toc_shape, 1)
         for _attempt in range(3):
@@ -103,14 +107,14 @@ class FastGuidePdf:
             # "of <its pages + the others>" through a counter style (PdfPages.others)
             body_start = n_cover + n_toc + 1
             body = self._personal(guide, "body", PdfPages(
-                start=body_start, others=n_cover + n_toc + n_closing + n_shared))
+                start=body_start, others=n_cover + n_toc + len(closing) + len(shared)))
             n_body = len(body.pages)
-            total = n_cover + n_toc + n_body + n_closing + n_shared
+            total = n_cover + n_toc + n_body + len(closing) + len(shared)
             closing_start = body_start + n_body
-            shared_start = closing_start + n_closing
-            numbers = {**{a: shared_start + i for a, i in shared_anchors.items()},
-                       **{a: closing_start + i for a, i in closing_anchors.items()},
-                       **{a: body_start + i for a, i in _anchor_pages(body.pages).items()}}
+            shared_start = closing_start + len(closing)
+            numbers = {**_anchor_pages(shared, shared_start),
+                       **_anchor_pages(closing, closing_start),
+                       **_anchor_pages(body.pages, body_start)}
             toc = self._repeated(guide, "toc", PdfPages(start=n_cover + 1, total=total,
                                                         toc=numbers))
             if len(toc) == n_toc and n_body <= TOTALS:
@@ -125,18 +129,30 @@ class FastGuidePdf:
         self._toc_pages[toc_shape] = n_toc
 
         pages = cover.pages + toc + body.pages
-        pages += self._repeated(guide, "closing", PdfPages(start=closing_start, total=total))
-        if has_shared:
-            pages += self._repeated(guide, "shared", PdfPages(start=shared_start, total=total))
+        pages += self._numbered(guide, "closing", closing, closing_start, total)
+        if shared:
+            pages += self._numbered(guide, "shared", shared, shared_start, total)
         # the cover's Document carries this athlete's metadata (title, author, language)
         data = pdf.write(cover.copy(pages), f"{brand.id}/{athlete.id}")
         return data, pdf.refused[refused_from:]
 
 
-def _anchor_pages(pages) -> dict[str, int]:
-    """Anchor name -> 0-based page index within a part."""
+def _with_margins(page, frame):
+    """A copy of ``page`` whose margin boxes (running header, footer) are ``frame``'s."""
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    content = [box for box in page._page_box.children if not isinstance(box, MarginBox)]
+    margins = [box for box in frame._page_box.children if isinstance(box, MarginBox)]
+    numbered = copy.copy(page)
+    numbered._page_box = page._page_box.copy()
+    numbered._page_box.children = tuple(content + margins)
+    return numbered
+
+
+def _anchor_pages(pages, first: int) -> dict[str, int]:
+    """Anchor name -> page number, for a part whose first page is number ``first``."""
     found = {}
     for index, page in enumerate(pages):
         for name in page.anchors:
-            found.setdefault(name, index)
+            found.setdefault(name, first + index)
     return found

@@ -69,6 +69,7 @@ class PdfPages:
     total: int | None = None  # total pages of the whole guide
     toc: dict = field(default_factory=dict)  # anchor -> page number, for other parts
     others: int | None = None  # pages outside this part: total = its own pages + others
+    frame: int = 0  # part 'frame': this many empty pages (only their margins are used)
 
     @property
     def totals(self) -> list[int]:
@@ -287,7 +288,7 @@ def check_templates(renderer: Renderer, inputs) -> list[Problem]:
         timeline = inputs.timeline_for(athlete)
         for mode, part in (("html", "all"), ("plan", "all"), ("pdf", "all"), ("pdf", "cover"),
                            ("pdf", "toc"), ("pdf", "body"), ("pdf", "closing"),
-                           ("pdf", "shared")):
+                           ("pdf", "shared"), ("pdf", "frame")):
             try:
                 renderer.guide_html(athlete, brand, modules, timeline, mode, part)
             except RenderError as exc:

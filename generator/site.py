@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jinja2
 from markupsafe import Markup
 
 from generator.brands import Brand
@@ -163,10 +164,12 @@ def favicon_ico(colour: str, size: int = 32) -> bytes:
     and a 404 there is a console error on the runner's private page."""
     r, g, b = _rgb(colour)
     centre, radius, pixels = (size - 1) / 2, size / 2 - 1, bytearray()
+    # squared distances of the 4x4 samples in each row and column (computed once)
+    span = [[(i + d / 4 - centre) ** 2 for d in (-1.5, -0.5, 0.5, 1.5)] for i in range(size)]
+    limit = radius ** 2
     for y in range(size):  # BMP rows go bottom-up; the circle is symmetric anyway
         for x in range(size):
-            inside = sum(((x + dx / 4 - centre) ** 2 + (y + dy / 4 - centre) ** 2) <= radius ** 2
-                         for dx in (-1.5, -0.5, 0.5, 1.5) for dy in (-1.5, -0.5, 0.5, 1.5))
+            inside = sum(sx + sy <= limit for sx in span[x] for sy in span[y])
             pixels += bytes((b, g, r, round(255 * inside / 16)))
     mask = bytes(((size + 31) // 32) * 4 * size)
     header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0,
@@ -260,6 +263,16 @@ class SiteRenderer:
                 ctx["prev"], ctx["next"] = self.neighbours(page, pages)
         return ctx
 
+    def compile_templates(self, names: set[str]) -> None:
+        """Compile the templates once, here, rather than in every forked worker. Errors
+        are left for rendering to report, located, as usual."""
+        env = self.renderer.env(self.brand)
+        for name in sorted(names):
+            try:
+                env.get_template(name)
+            except jinja2.TemplateError:
+                pass
+
     def render(self) -> tuple[dict[str, bytes], list[Problem]]:
         modules, problems = site_modules(self.inputs)
         if not modules:
@@ -268,6 +281,7 @@ class SiteRenderer:
                                     severity="warning"))
         pages = site_pages(self.inputs, modules)
         files: dict[str, bytes] = {}
+        self.compile_templates({page.template for page in pages} | {"site/404.html.j2"})
         global _RENDERING
         _RENDERING = (self, modules, pages)  # inherited by forked workers (see pmap)
         try:
@@ -375,12 +389,31 @@ def build_site(inputs, renderer, out: Path) -> list[Problem]:
 
 
 def prune(site: Path, keep: set[str]) -> None:
-    """Remove public files of an earlier build that this build did not make."""
-    for path in sorted(site.rglob("*"), reverse=True):
-        rel = path.relative_to(site).as_posix()
-        if rel == PLANS or rel.startswith(PLANS + "/"):
+    """Remove public files of an earlier build that this build did not make, then the
+    folders left empty. One scan of the tree (symlinked folders are not entered)."""
+    found: list[tuple[tuple[str, ...], os.DirEntry]] = []
+    left: dict[tuple[str, ...], int] = {}  # folder -> entries still in it
+
+    def scan(folder: str, parts: tuple[str, ...]) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                here = (*parts, entry.name)
+                found.append((here, entry))
+                left[parts] = left.get(parts, 0) + 1
+                if entry.is_dir(follow_symlinks=False):
+                    scan(entry.path, here)
+
+    if not site.is_dir():
+        return
+    scan(str(site), ())
+    for parts, entry in sorted(found, key=lambda item: item[0], reverse=True):  # deepest first
+        if parts[0] == PLANS:
             continue
-        if path.is_file() and rel not in keep:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+        if entry.is_file():
+            if "/".join(parts) not in keep:
+                os.unlink(entry.path)
+                left[parts[:-1]] -= 1
+        elif entry.is_dir() and not (any(Path(entry.path).iterdir()) if entry.is_symlink()
+                                     else left.get(parts, 0)):
+            os.rmdir(entry.path)
+            left[parts[:-1]] -= 1

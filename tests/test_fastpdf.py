@@ -15,6 +15,7 @@ from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
 # four athletes: two brands, first-timer and calves modules in and out, so the
 # shared part takes several shapes and at least one layout is reused
 IDS = ["hb-zoe-01", "hb-soren-02", "hb-tom-10", "sm-layla-04", "sm-ana-11"]
+LONG_NOTES = " ".join(["Keep the long runs easy this week and tell us about any niggles."] * 18)
 
 
 def outline_titles(reader: PdfReader) -> list[tuple[int, str, int]]:
@@ -70,8 +71,15 @@ def both():
         before = dict(fast._fast.stats)
         twin_pdf = fast.make(twin, ("pdf",)).files["pdf"]
         twin_full = full.make(twin, ("pdf",)).files["pdf"]
-    stats = {k: fast._fast.stats[k] - before[k] for k in before}
-    return pairs, stats, (twin_pdf, twin_full)
+        stats = {k: fast._fast.stats[k] - before[k] for k in before}
+        # longer clinic notes push the closing and shared pages further back: their
+        # layouts are reused with new page numbers in the margins (frames)
+        longer = twin.model_copy(update={"id": "twin-02", "notes": LONG_NOTES})
+        before = dict(fast._fast.stats)
+        moved = (fast.make(longer, ("pdf",)).files["pdf"],
+                 full.make(longer, ("pdf",)).files["pdf"])
+        moved_stats = {k: fast._fast.stats[k] - before[k] for k in before}
+    return pairs, stats, (twin_pdf, twin_full), moved, moved_stats
 
 
 @pytest.mark.parametrize("athlete_id", IDS)
@@ -102,3 +110,15 @@ def test_a_runner_with_the_same_plan_shape_reuses_the_shared_layout(both):
     assert stats == {"laid_out": 0, "reused": 3, "relayouts": 0}
     assert describe(fast_pdf) == describe(full_pdf)
     assert "Twin Runner" in describe(fast_pdf)["text"][0]
+
+
+def test_repeated_parts_are_reused_with_new_page_numbers(both):
+    (fast_pdf, full_pdf), stats = both[3], both[4]
+    fast, full = describe(fast_pdf), describe(full_pdf)
+    twin = describe(both[2][0])
+    assert fast["pages"] > twin["pages"]  # the notes took more room
+    # only the contents (new numbers) were laid out; closing and shared pages reused
+    assert stats == {"laid_out": 1, "reused": 2, "relayouts": 0}
+    assert fast == full
+    for number, text in enumerate(fast["text"][1:], start=2):
+        assert f"Page {number} of {fast['pages']}" in text
