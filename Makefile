@@ -1,12 +1,13 @@
 # make demo  - create .venv, install, build the example project into output/
 # make test  - create .venv, install with test extras, run pytest
 # make bench - run the benchmarks (writes benchmarks/results.md)
+# make profile - where one guide's PDF time goes, part by part
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench profile lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,9 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet pelican markdown
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+profile: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/profile.py $(PROFILE_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check generator tests benchmarks
