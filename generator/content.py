@@ -183,21 +183,24 @@ def _markdown() -> markdown.Markdown:
         extension_configs={"toc": {"permalink": False}},
         output_format="html",
     )
-    md.guidegen_inline = (_skippable(md), {})  # see _inline_patterns
+    md.guidegen_skips = (skippable(md), {})  # see _without
     return md
 
 
-# Python-Markdown tries every inline pattern on every run of text, and most find
-# nothing: a module without '`', '\\', '[', '<', '&', '*' or '_' has no code, escapes,
-# links, HTML or emphasis. Each pattern below can only match text holding one of its
-# "needs" (line breaks, "  \n", can also come from tabs, CRs, the STX/ETX characters
-# Python-Markdown strips and the HTML blocks it re-flows; entities are looked for in
-# any module with footnotes, to be safe) and is skipped only when none of them is in
-# the source, so the HTML is the same byte for byte (tests/test_fastpaths.py converts
-# both ways). A pattern registered with another regex (an upgrade, another extension)
-# is never skipped.
+# Python-Markdown tries every block processor on every block and every inline pattern
+# on every run of text, and most find nothing: a module without '>' has no quote,
+# without '[' no link, footnote or reference, without '*' or '_' no emphasis. Each
+# processor or pattern below can only act on text holding one of its "needs", and is
+# skipped for a module whose source holds none of them: the HTML is the same byte for
+# byte (tests/test_fastpaths.py converts both ways, on examples and fuzzed text).
+# Text can hold more than the source: a line break ("  \n") can also come from tabs,
+# CRs, the STX/ETX characters Python-Markdown strips or the HTML it re-flows; HTML
+# blocks and fenced code leave placeholders ("\x02wzxhzdk:0\x03"); so line breaks
+# have more needs, and block processors are all kept when there is HTML ('<', '&').
+# Only the exact patterns (same regex) and processors (same class) listed here are
+# ever skipped, so an upgrade or another extension just turns a shortcut off.
 _BRACKET = ("[",)
-_INLINE_NEEDS = {
+_INLINE_NEEDS = {  # name: (regex, needs)
     "backtick": (inlinepatterns.BACKTICK_RE, ("`",)),
     "escape": (inlinepatterns.ESCAPE_RE, ("\\",)),
     "footnote": (r"\[\^([^\]]*)\]", _BRACKET),
@@ -214,39 +217,66 @@ _INLINE_NEEDS = {
     "entity": (inlinepatterns.ENTITY_RE, ("&", "[")),
     "em_strong": (r"\*|_", ("*", "_")),
 }
+_BLOCK_NEEDS = {  # name: (class, needs); their test() or run() is a regex search
+    "table": ("TableProcessor", ("|",)),
+    "hashheader": ("HashHeaderProcessor", ("#",)),
+    "setextheader": ("SetextHeaderProcessor", ("=", "-")),
+    "hr": ("HRProcessor", ("-", "_", "*")),
+    "olist": ("SaneOListProcessor", (".",)),
+    "ulist": ("SaneUListProcessor", ("*", "+", "-")),
+    "deflist": ("DefListProcessor", (":", "`", "~")),  # ':' also comes with placeholders
+    "quote": ("BlockQuoteProcessor", (">",)),
+    "footnote": ("FootnoteBlockProcessor", _BRACKET),
+    "abbr": ("AbbrBlockprocessor", _BRACKET),
+    "reference": ("ReferenceProcessor", _BRACKET),
+}
+_HTML = ("<", "&")
 
 
-def _skippable(md: markdown.Markdown) -> dict[str, tuple[str, ...]]:
-    """{name: needs} of the registered inline patterns that may be skipped."""
-    return {name: needs for name, (regex, needs) in _INLINE_NEEDS.items()
-            if name in md.inlinePatterns
-            and getattr(md.inlinePatterns[name], "pattern", None) == regex}
+def skippable(md: markdown.Markdown) -> tuple[dict, dict]:
+    """({name: needs} of inline patterns, same of block processors) that may be
+    skipped in ``md``: the registered ones that are exactly those listed above."""
+    patterns, blocks = md.inlinePatterns, md.parser.blockprocessors
+    inline = {name: needs for name, (regex, needs) in _INLINE_NEEDS.items()
+              if name in patterns and getattr(patterns[name], "pattern", None) == regex}
+    block = {name: needs for name, (cls, needs) in _BLOCK_NEEDS.items()
+             if name in blocks and type(blocks[name]).__name__ == cls
+             and type(blocks[name]).__module__.startswith("markdown.")}
+    return inline, block
 
 
-def _inline_patterns(md: markdown.Markdown, text: str) -> list:
-    """The inline patterns, in order, minus those that cannot match ``text``."""
-    skippable, made = md.guidegen_inline
-    skip = tuple(name for name, needs in skippable.items()
-                 if not any(need in text for need in needs))
-    patterns = made.get(skip)
-    if patterns is None:
-        left_out = {id(md.inlinePatterns[name]) for name in skip}
-        patterns = made[skip] = [p for p in md.inlinePatterns if id(p) not in left_out]
-    return patterns
+def _without(md: markdown.Markdown, text: str) -> tuple[list, list]:
+    """(inline patterns, block processors) of ``md``, in order, minus those that
+    cannot act on ``text``: lists of the very same objects, made once per kind."""
+    (inline, block), lists = md.guidegen_skips
+    has_html = any(h in text for h in _HTML)
+    skip = (tuple(n for n, needs in inline.items() if not any(x in text for x in needs)),
+            () if has_html else tuple(n for n, needs in block.items()
+                                      if not any(x in text for x in needs)))
+    made = lists.get(skip)
+    if made is None:
+        made = lists[skip] = (
+            _all_but(md.inlinePatterns, skip[0]), _all_but(md.parser.blockprocessors, skip[1]))
+    return made
 
 
-def convert_markdown(md: markdown.Markdown, body: str, all_patterns: bool = False) -> str:
-    """``md.convert(body)``, skipping inline patterns that cannot match unless
-    ``all_patterns``; ``md`` is reset afterwards."""
-    inline = md.treeprocessors["inline"]
-    registered = inline.inlinePatterns
-    if not all_patterns:
-        # InlineProcessor only takes len() and [i] of it: a list of the same patterns
-        inline.inlinePatterns = _inline_patterns(md, body)
+def _all_but(registry, names: tuple[str, ...]) -> list:
+    left_out = {id(registry[name]) for name in names}
+    return [item for item in registry if id(item) not in left_out]
+
+
+def convert_markdown(md: markdown.Markdown, body: str, skip: bool = True) -> str:
+    """``md.convert(body)`` (then ``md.reset()``), skipping the inline patterns and
+    block processors that cannot act on ``body`` unless ``skip`` is false."""
+    inline, parser = md.treeprocessors["inline"], md.parser
+    registered = inline.inlinePatterns, parser.blockprocessors
+    if skip:
+        # both are only iterated or indexed: lists of the same objects do
+        inline.inlinePatterns, parser.blockprocessors = _without(md, body)
     try:
         return md.convert(body)
     finally:
-        inline.inlinePatterns = registered
+        inline.inlinePatterns, parser.blockprocessors = registered
         md.reset()
 
 

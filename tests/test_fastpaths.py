@@ -2,7 +2,7 @@
 
 * Front matter is tokenised by libyaml when possible (``yamllines.load_yaml``); the
   pure-Python, line-tracking loader must agree on the data and on every error.
-* Markdown skips inline patterns that cannot match a document
+* Markdown skips inline patterns and block processors that cannot act on a document
   (``content.convert_markdown``); the HTML must be the same byte for byte.
 * The site's helpers (``prune``, ``favicon_ico``, ``display_paths``) keep their results.
 """
@@ -21,7 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import content, yamllines
-from generator.content import _INLINE_NEEDS, _markdown, _skippable, convert_markdown, load_modules
+from generator.content import (
+    _BLOCK_NEEDS,
+    _INLINE_NEEDS,
+    _markdown,
+    convert_markdown,
+    load_modules,
+    skippable,
+)
 from generator.errors import display_path, display_paths
 from generator.site import favicon_ico
 from generator.yamllines import load_yaml, load_yaml_document
@@ -159,7 +166,7 @@ def _both_ways(body: str) -> tuple[str, str]:
     everything = content._markdown()
     content._markdown.cache_clear()
     return (convert_markdown(skipping, body),
-            convert_markdown(everything, body, all_patterns=True))
+            convert_markdown(everything, body, skip=False))
 
 
 MARKDOWN_SAMPLES = [
@@ -180,6 +187,8 @@ MARKDOWN_SAMPLES = [
     "*[HTML]: Hyper Text\n\nHTML here",
     "```\ncode *not em*\n```\n\n    indented <code>",
     "[TOC]\n\n## One\n\n## Two",
+    "3. three\n4. four\n\n+ plus\n\n* * *\n\nTitle\n=====\n\nSub\n---\n\n> quoted\n",
+    "A &amp; B\n\nC\n: definition after an entity",
 ]
 
 
@@ -191,17 +200,20 @@ def test_skipping_inline_patterns_changes_no_html(example_root):
         assert skipped == full, body
 
 
-def test_every_inline_pattern_is_known_to_the_shortcut():
-    """A failure means Python-Markdown changed a pattern's regex: the shortcut is off for
-    it (slower, still correct). Check the new regex and update content._INLINE_NEEDS."""
-    assert set(_skippable(_markdown())) == set(_INLINE_NEEDS)
+def test_every_listed_pattern_and_processor_is_recognised():
+    """A failure means Python-Markdown changed one of them: its shortcut is off (slower,
+    still correct). Check the new code and update content._INLINE_NEEDS/_BLOCK_NEEDS."""
+    inline, block = skippable(_markdown())
+    assert set(inline) == set(_INLINE_NEEDS)
+    assert set(block) == set(_BLOCK_NEEDS)
 
 
-MD_ALPHABET = list("aab c  \n\n\t\r*_[]()<>&`\\!#:-|{}.^~=\x02\x03\"'/@0é") + [
+MD_ALPHABET = list("aab c  \n\n\t\r*_[]()<>&`\\!#:-|{}.^~=+\x02\x03\"'/@0é") + [
     "    ", "\n- ", "\n  - ", "1. ", "> ", "<div>", "</div>", '<p markdown="1">', "&amp;",
     "http://", "[^a]", "\n[^a]: ", "*[ab]: ", "{: #x}", "```", "\n: ", "| ", "---", "<!--",
     "-->", "[TOC]", "  \n"]
-TRIGGERS = ["`", "\\", "[", "<", "&", "*", "_", " ", "\t", "\r", "\x02", "\x03"]
+TRIGGERS = ["`", "\\", "[", "<", "&", "*", "_", " ", "\t", "\r", "\x02", "\x03", "|", "#", "=",
+            "-", ".", "+", ":", ">", "~"]
 
 
 @FUZZ
