@@ -385,8 +385,12 @@ def build_site(inputs, renderer, out: Path) -> list[Problem]:
     if not files:
         return problems
     site = out / "site"
+    written = False
     for rel, data in sorted(files.items()):
-        write_atomic(site / rel, data)
+        # hundreds of small pages: one sync for all of them instead of one fsync each
+        written |= write_atomic(site / rel, data, durable=False)
+    if written:
+        os.sync()
     prune(site, set(files))
     return problems
 

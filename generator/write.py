@@ -41,9 +41,13 @@ def _locked_temp(path: Path) -> tuple[int, str]:
         os.close(fd)  # a cleaner removed it before we locked it: take another name
 
 
-def write_atomic(path: Path, data: bytes | str) -> bool:
+def write_atomic(path: Path, data: bytes | str, durable: bool = True) -> bool:
     """Write via a temp file in the same folder + rename. Returns False when the
-    file already holds exactly these bytes (nothing written, mtime kept)."""
+    file already holds exactly these bytes (nothing written, mtime kept).
+
+    ``durable=False`` skips the per-file fsync, for a writer of many small files
+    that calls :func:`os.sync` once at the end (the site); readers still never see
+    a partial file, since the rename is atomic either way."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +61,8 @@ def write_atomic(path: Path, data: bytes | str) -> bool:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), 0o644)
             os.replace(tmp, path)  # still locked: no cleaner can take it before the rename
     except BaseException:

@@ -239,3 +239,29 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypat
         write_atomic(target, "<html>new</html>")
     assert target.read_text() == "<html>old</html>"
     assert not temp_files(tmp_path)
+
+
+def test_site_pages_skip_the_per_file_fsync_and_sync_once(tmp_path, monkeypatch):
+    """write_atomic(durable=False) renames a complete file without fsync; build_site
+    writes its pages that way and then calls os.sync() once."""
+    import os
+
+    from generator.site import build_site
+    from tests.guidekit import load
+
+    fsyncs, syncs = [], []
+    monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd))
+    assert write_atomic(tmp_path / "a.html", b"<p>a</p>", durable=False)
+    assert (tmp_path / "a.html").read_bytes() == b"<p>a</p>" and fsyncs == []
+    assert write_atomic(tmp_path / "b.pdf", b"%PDF") and len(fsyncs) == 1
+
+    monkeypatch.setattr(os, "sync", lambda: syncs.append(1))
+    from generator.render import Renderer
+
+    inputs = load()
+    renderer = Renderer(inputs.project.templates_dir, inputs.project)
+    assert build_site(inputs, renderer, tmp_path / "out") == []
+    assert (tmp_path / "out" / "site" / "index.html").is_file()
+    assert len(fsyncs) == 1 and syncs == [1]
+    assert build_site(inputs, renderer, tmp_path / "out") == []  # nothing changed
+    assert syncs == [1]
