@@ -33,7 +33,9 @@ from collections import OrderedDict
 
 from generator.render import TOTALS, PdfPages
 
-CACHE_SIZE = 32  # distinct laid-out parts kept per worker (memory stays bounded)
+# per worker, least recently used first out, so memory stays bounded:
+CACHE_SIZE = 16  # closing and shared parts (several pages each)
+TOC_SIZE = 32  # contents pages (one page each; their numbers vary more)
 FRAMES_SIZE = 64  # numbered empty pages (small)
 
 
@@ -41,6 +43,7 @@ class FastGuidePdf:
     def __init__(self, maker):
         self.maker = maker  # a guides.GuideMaker
         self._pages: OrderedDict = OrderedDict()  # (brand, html hash) -> laid-out pages
+        self._tocs: OrderedDict = OrderedDict()  # the same, for contents pages
         self._frames: OrderedDict = OrderedDict()  # (brand, html hash) -> numbered pages
         self._toc_pages: dict = {}  # shape of the contents -> their page count last time
         self.stats = {"laid_out": 0, "reused": 0, "relayouts": 0}
@@ -76,6 +79,8 @@ class FastGuidePdf:
         return laid_out
 
     def _repeated(self, guide, part: str, pages: PdfPages | None = None) -> list:
+        if part == "toc":  # many small variants: kept apart so they never evict big parts
+            return self._cached(self._tocs, TOC_SIZE, guide, part, pages or PdfPages())
         return self._cached(self._pages, CACHE_SIZE, guide, part, pages or PdfPages())
 
     def _numbered(self, guide, part: str, pages: list, start: int, total: int) -> list:
