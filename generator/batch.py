@@ -22,6 +22,7 @@ from generator.parallel import cores
 from generator.write import remove_stale_temps, write_atomic
 
 FAST_PATH_MIN_GUIDES = 6  # per worker, see _worth_fast_path
+WORKER_GUIDES = 250  # per worker before it is replaced (see _run_pool)
 GUIDE_TIMEOUT = 120  # seconds per guide, unless $GUIDEGEN_GUIDE_TIMEOUT says otherwise
 
 
@@ -234,10 +235,28 @@ def _worth_fast_path(guides: int, workers: int) -> bool:
     return guides >= FAST_PATH_MIN_GUIDES * workers
 
 
+def worker_guides() -> int:
+    """Guides a worker renders before a fresh one replaces it: $GUIDEGEN_WORKER_GUIDES
+    if it is a positive integer, else WORKER_GUIDES."""
+    value = os.environ.get("GUIDEGEN_WORKER_GUIDES", "")
+    return int(value) if value.isdigit() and int(value) > 0 else WORKER_GUIDES
+
+
 def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done) -> None:
+    """Fresh workers every worker_guides() guides each: WeasyPrint's native memory
+    (Pango, HarfBuzz, fontconfig) grows slowly with every guide while Python's object
+    count stays flat, so recycling keeps a worker's peak memory bounded however long
+    the roster (tests/test_batch.py)."""
+    fast = _worth_fast_path(len(todo), jobs)  # one choice for the whole batch
+    step = worker_guides() * jobs
+    for start in range(0, len(todo), step):
+        _run_workers(inputs, todo[start:start + step], want, formats, plan_tokens, out,
+                     jobs, done, fast)
+
+
+def _run_workers(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast) -> None:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    fast = _worth_fast_path(len(todo), jobs)
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(inputs, fast)) as pool:
         # keep a bounded number of tasks in flight: memory stays flat for huge rosters

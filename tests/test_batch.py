@@ -159,3 +159,30 @@ def test_build_report_lists_every_problem_as_json(scratch_project, run_cli):
     assert data["problems"][0]["line"] == 3 and data["problems"][0]["field"] == "race_date"
     assert data["summary"]["built"] == 1 and data["summary"]["site"] is True
     assert (root / "output/guides/clinic/r000.pdf").is_file()
+
+
+def test_workers_are_replaced_every_few_guides_with_the_same_output(scratch_project, tmp_path,
+                                                                    monkeypatch):
+    """GUIDEGEN_WORKER_GUIDES=2 with two workers: a fresh pair every 4 guides (bounded
+    native memory per worker), and the files are those of a serial build."""
+    import os
+
+    from generator import batch
+
+    root = scratch_project({"data/athletes.csv": roster(9)}, copy=("templates",))
+    serial = build(root, tmp_path / "serial", jobs=1)
+    started = tmp_path / "workers.txt"
+    plain_init = batch._init_worker
+
+    def init(*args):
+        with started.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        plain_init(*args)
+
+    monkeypatch.setattr(batch, "_init_worker", init)
+    monkeypatch.setenv("GUIDEGEN_WORKER_GUIDES", "2")
+    recycled = build(root, tmp_path / "recycled", jobs=2)
+    assert serial.built == recycled.built == 9
+    assert tree(tmp_path / "serial") == tree(tmp_path / "recycled")
+    pids = started.read_text().split()
+    assert len(pids) == len(set(pids)) == 6  # 9 guides, 4 per pool of two: 3 pools
