@@ -26,11 +26,16 @@ WORKER_GUIDES = 250  # per worker before it is replaced (see _run_pool)
 GUIDE_TIMEOUT = 120  # seconds per guide, unless $GUIDEGEN_GUIDE_TIMEOUT says otherwise
 
 
+def _env_count(name: str, default: int) -> int:
+    """$name if it is a positive integer, else ``default`` (read when a batch runs,
+    so a bad value never breaks an import)."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 def guide_timeout() -> int:
-    """Seconds one guide may take (read when a batch runs, so a bad value never breaks
-    an import): $GUIDEGEN_GUIDE_TIMEOUT if it is a positive integer."""
-    value = os.environ.get("GUIDEGEN_GUIDE_TIMEOUT", "")
-    return int(value) if value.isdigit() and int(value) > 0 else GUIDE_TIMEOUT
+    """Seconds one guide may take: $GUIDEGEN_GUIDE_TIMEOUT or GUIDE_TIMEOUT."""
+    return _env_count("GUIDEGEN_GUIDE_TIMEOUT", GUIDE_TIMEOUT)
 
 
 @dataclass
@@ -237,9 +242,8 @@ def _worth_fast_path(guides: int, workers: int) -> bool:
 
 def worker_guides() -> int:
     """Guides a worker renders before a fresh one replaces it: $GUIDEGEN_WORKER_GUIDES
-    if it is a positive integer, else WORKER_GUIDES."""
-    value = os.environ.get("GUIDEGEN_WORKER_GUIDES", "")
-    return int(value) if value.isdigit() and int(value) > 0 else WORKER_GUIDES
+    or WORKER_GUIDES."""
+    return _env_count("GUIDEGEN_WORKER_GUIDES", WORKER_GUIDES)
 
 
 def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done) -> None:

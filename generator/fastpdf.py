@@ -127,9 +127,7 @@ class FastGuidePdf:
             n_toc = len(toc)
             self.stats["relayouts"] += 1
         else:  # numbering did not settle: a straightforward render is always right
-            html = self._html(guide, "all", PdfPages())
-            data, _ = pdf.pdf(html, self.maker.base_url, self.maker.stylesheets(brand),
-                              f"{brand.id}/{athlete.id}")
+            data, _ = self.maker.full_pdf(*guide)
             return data, pdf.refused[refused_from:]
         self._toc_pages[toc_shape] = n_toc
 

@@ -62,6 +62,12 @@ class GuideMaker:
                for name in ("assets/guide.css", "assets/print.css")]
         return css
 
+    def full_pdf(self, athlete, brand, modules, timeline) -> tuple[bytes, list]:
+        """The straightforward render: the whole guide laid out in one go."""
+        html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
+        return self.pdf_maker.pdf(html, self.base_url, self.stylesheets(brand),
+                                  identifier=f"{brand.id}/{athlete.id}")
+
     def paper(self, brand) -> str:
         return self.inputs.project.settings.paper or brand.paper
 
@@ -89,9 +95,7 @@ class GuideMaker:
                     self._fast = FastGuidePdf(self)
                 data, refused = self._fast.render(athlete, brand, modules, timeline)
             else:
-                html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
-                data, refused = self.pdf_maker.pdf(html, self.base_url, self.stylesheets(brand),
-                                                   identifier=f"{brand.id}/{athlete.id}")
+                data, refused = self.full_pdf(athlete, brand, modules, timeline)
             result.files["pdf"] = data
             for url in dict.fromkeys(refused):  # a URL may be refused in several layouts
                 result.problems.append(Problem(source, None, f"{athlete.id}: refused to fetch "
