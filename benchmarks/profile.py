@@ -8,7 +8,8 @@ the naive render (full guide HTML -> write_pdf, as in benchmarks/run.py) and
 guidegen's fast path, split into its parts: the personal cover and body, the
 repeated parts (contents, closing pages, shared modules: layout on a cache
 miss, lookup on a hit), the numbered frames grafted onto reused pages, and
-writing the PDF.  Prints seconds per guide for each.
+writing the PDF (repeated pages' painting replayed, paintcache.py).  Prints
+seconds per guide for each, and how many pages were personal or reused.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     from run import make_project
 
     import generator.fastpdf as fastpdf
+    from generator import paintcache
     from generator.guides import GuideMaker
     from generator.inputs import load_inputs
     from generator.pdf import make_fetcher
@@ -53,6 +55,7 @@ def main() -> None:
 
         seconds: Counter = Counter()
         misses: Counter = Counter()
+        pages: Counter = Counter()
 
         def timed(name, key):
             plain = getattr(fastpdf.FastGuidePdf, name)
@@ -62,7 +65,9 @@ def main() -> None:
                 before = self.stats["laid_out"] + len(self._frames)
                 start = time.process_time()
                 try:
-                    return plain(self, *a, **k)
+                    made = plain(self, *a, **k)
+                    pages[part] += len(getattr(made, "pages", made))
+                    return made
                 finally:
                     seconds[part] += time.process_time() - start
                     if self.stats["laid_out"] + len(self._frames) != before:
@@ -86,6 +91,8 @@ def main() -> None:
             maker.make(athlete, ("pdf",))
         seconds.clear()
         misses.clear()
+        pages.clear()
+        painted = dict(paintcache.counts)
         naive = fast = 0.0
         for athlete in inputs.athletes[args.warm:]:
             brand = inputs.brand_for(athlete)
@@ -110,6 +117,11 @@ def main() -> None:
         print(f"    {part:<20} {seconds[part] / n:6.3f}{extra}")
     rest = fast - sum(seconds.values())
     print(f"    {'HTML, joining, other':<20} {rest / n:6.3f}")
+    personal = sum(pages[p] for p in ("cover", "body", "toc")) / n
+    repeated = (pages["closing"] + pages["shared"]) / n
+    replayed = (paintcache.counts["replayed"] - painted["replayed"]) / n
+    print(f"  pages per guide: {personal:.1f} laid out for the athlete (cover, contents, body), "
+          f"{repeated:.1f} reused (closing, shared); {replayed:.1f} painting replays")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import copy
 import hashlib
 from collections import OrderedDict
 
+from generator import paintcache
 from generator.render import TOTALS, PdfPages
 
 # per worker, least recently used first out, so memory stays bounded:
@@ -91,7 +92,11 @@ class FastGuidePdf:
                               count=False)
         if len(frames) != len(pages):  # a template that breaks frames: lay it out numbered
             return self._repeated(guide, part, PdfPages(start=start, total=total))
-        return [_with_margins(page, frame) for page, frame in zip(pages, frames, strict=True)]
+        numbered = []
+        for page, frame in zip(pages, frames, strict=True):
+            numbered.append(_with_margins(page, frame))
+            paintcache.attach(numbered[-1], page, frame)  # painted once, then replayed
+        return numbered
 
     # -- the whole guide -------------------------------------------------------
     def render(self, athlete, brand, modules, timeline) -> tuple[bytes, list[str]]:

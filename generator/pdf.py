@@ -99,8 +99,19 @@ def _serialise_streams_once() -> None:
             return plain_data.fget(self)
         found = _stream_memo.get(id(self))
         if found is None:  # the stream is kept with its bytes, so its id is not reused
-            found = _stream_memo[id(self)] = (self, plain_data.fget(self))
+            found = _stream_memo[id(self)] = (self, _replayed_data(self))
         return found[1]
+
+    def _replayed_data(self):
+        """A page stream replayed by paintcache.py is serialised once per worker."""
+        painted = getattr(self, "guidegen_painted", None)
+        if painted is None or not self.stream or self.stream[-1] is not painted.ops:
+            return plain_data.fget(self)
+        start = b"\n".join(pydyf._to_bytes(op) for op in self.stream[:-1])
+        key = (start, self.compress, repr(self.extra))
+        if key not in painted.data:
+            painted.data[key] = plain_data.fget(self)
+        return painted.data[key]
 
     def write(self, *args, **kwargs):
         global _stream_memo

@@ -122,3 +122,27 @@ def test_repeated_parts_are_reused_with_new_page_numbers(both):
     assert fast == full
     for number, text in enumerate(fast["text"][1:], start=2):
         assert f"Page {number} of {fast['pages']}" in text
+
+
+def test_replayed_painting_gives_the_same_bytes_as_painting_every_page(monkeypatch):
+    """paintcache.py: repeated pages painted once, then replayed, change no byte."""
+    from generator import paintcache
+
+    with source_date_epoch():
+        inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)
+        athletes = {a.id: a for a in inputs.athletes}
+        # the twin shares the first runner's repeated pages; the long notes move them
+        runners = [athletes[i] for i in IDS]
+        twin = runners[0].model_copy(update={"id": "twin-01", "name": "Twin Runner"})
+        runners += [twin, twin.model_copy(update={"id": "twin-02", "notes": LONG_NOTES})]
+        made = {}
+        for enabled in (True, False):
+            monkeypatch.setattr(paintcache, "enabled", enabled)
+            before = dict(paintcache.counts)
+            maker = GuideMaker(inputs)
+            made[enabled] = [maker.make(a, ("pdf",)).files["pdf"] for a in runners]
+            counted = {k: paintcache.counts[k] - before[k] for k in before}
+            if enabled:
+                replays = counted
+    assert made[True] == made[False]
+    assert replays["replayed"] > replays["recorded"] > 0  # pages were replayed, more than once
