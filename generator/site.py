@@ -15,6 +15,7 @@ import json
 import os
 import struct
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thur
 # A page renders in about 0.3 ms: below this many pages, forking workers (and copying
 # their memory on write) costs more than it saves (measured on 2 cores).
 RENDER_MIN_PAGES = 800
+WRITE_THREADS = 4  # site files written at once
 # Feed dates must never come from the wall clock: SOURCE_DATE_EPOCH, else this fixed date.
 FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -385,10 +387,15 @@ def build_site(inputs, renderer, out: Path) -> list[Problem]:
     if not files:
         return problems
     site = out / "site"
-    written = False
-    for rel, data in sorted(files.items()):
-        # hundreds of small pages: one sync for all of them instead of one fsync each
-        written |= write_atomic(site / rel, data, durable=False)
+
+    def write(item) -> bool:
+        # hundreds of small pages: no fsync each (one sync below for all of them)
+        return write_atomic(site / item[0], item[1], durable=False)
+
+    # creating folders and files is mostly the kernel's work, done outside the GIL:
+    # a few threads keep both cores busy with it
+    with ThreadPoolExecutor(WRITE_THREADS) as pool:
+        written = any(list(pool.map(write, sorted(files.items()))))
     if written:
         os.sync()
     prune(site, set(files))
