@@ -8,13 +8,13 @@ error rather than a blank.  No I/O happens here beyond reading templates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
-import segno
 from markupsafe import Markup
 
 from generator.content import Module, shift_headings
@@ -130,7 +130,10 @@ def facts_of(timeline) -> Facts:
                  len(timeline.of_kind("maintenance")), massages[0] if massages else None)
 
 
+@functools.lru_cache(maxsize=64)  # one booking URL per brand, asked for by every guide
 def qr_svg(url: str, colour: str = "#000000") -> Markup:
+    import segno  # only guides draw QR codes: the site and checks need not load it
+
     svg = segno.make(url, error="m").svg_inline(scale=4, dark=colour, light="#ffffff",
                                                omitsize=True)
     return Markup(svg)
