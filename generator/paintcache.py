@@ -66,7 +66,7 @@ def _paint(page, records: dict, frame, stream, scale=1) -> None:
         found = records[key] = (frame, _record(page, stream, scale))
         counts["recorded" if found[1] else "unreplayable"] += 1
     painted = found[1]
-    if painted is not None and _replay(painted, page, stream):
+    if painted is not None and _replay(painted, stream):
         counts["replayed"] += 1
         return
     counts["refused"] += painted is not None
@@ -103,7 +103,7 @@ def _record(page, stream, scale) -> _Painted | None:
                     None if tags is None else len(stream._tags), new_tags)
 
 
-def _replay(painted: _Painted, page, stream) -> bool:
+def _replay(painted: _Painted, stream) -> bool:
     if (stream._tags is None) != (painted.tags is None) or (
             painted.tags is not None and len(stream._tags) != painted.tags_before):
         return False
