@@ -37,12 +37,12 @@ def main() -> None:
     import weasyprint
     from run import make_project
 
-    import generator.fastpdf as fastpdf
-    from generator import paintcache
-    from generator.guides import GuideMaker
-    from generator.inputs import load_inputs
-    from generator.pdf import make_fetcher
-    from generator.project import load_project
+    import generator.pdf.fastpdf as fastpdf
+    import generator.pdf.paintcache as paintcache
+    from generator.load.inputs import load_inputs
+    from generator.load.project import load_project
+    from generator.pdf.maker import make_fetcher
+    from generator.publish.guides import GuideMaker
 
     with tempfile.TemporaryDirectory(prefix="guidegen-profile-") as tmp:
         root = make_project(Path(tmp) / "project", args.warm + args.athletes)

@@ -83,10 +83,10 @@ def naive_baseline(project: Path, limit: int) -> tuple[float, int]:
 import sys, time
 from pathlib import Path
 import weasyprint
-from generator.project import load_project
-from generator.inputs import load_inputs
-from generator.render import Renderer
-from generator.pdf import make_fetcher
+from generator.load.project import load_project
+from generator.load.inputs import load_inputs
+from generator.render.renderer import Renderer
+from generator.pdf.maker import make_fetcher
 root = Path({str(project)!r})
 p = load_project(root); i = load_inputs(p, root / "data/athletes.csv")
 r = Renderer(p.templates_dir, p); fetcher = make_fetcher([root], [])

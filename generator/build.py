@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.batch import Summary, run_batch
-from generator.inputs import Inputs
+from generator.load.inputs import Inputs
+from generator.publish.batch import Summary, run_batch
 
 __all__ = ["Summary", "build_guides"]
 

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import generator
-from generator.errors import ConfigError, UsageError
+from generator.core.errors import ConfigError, UsageError
 
 SHIPPED = Path(generator.__file__).resolve().parents[1]
 BRAND_ID = "clinic"

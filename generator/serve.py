@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from generator.errors import GuidegenError, Problem, UsageError
-from generator.project import CONFIG_NAME, load_project
+from generator.core.errors import GuidegenError, Problem, UsageError
+from generator.load.project import CONFIG_NAME, load_project
 
 PARTS = ("config", "content", "brands", "templates", "roster")
 RELOAD_PATH = "/__livereload"
@@ -88,8 +88,8 @@ class Preview:
     # ---- building -------------------------------------------------------------------
     def rebuild(self, parts: set[str]) -> None:
         """Reload what ``parts`` names and re-render what depends on it."""
-        from generator.inputs import load_inputs
-        from generator.render import Renderer
+        from generator.load.inputs import load_inputs
+        from generator.render.renderer import Renderer
 
         started = time.perf_counter()
         with self.lock:
@@ -117,13 +117,13 @@ class Preview:
             self.changed.notify_all()
 
     def _build_site(self) -> None:
-        from generator.site import build_site
+        from generator.render.site import build_site
 
         self.problems["site"] = build_site(self.inputs, self.renderer, self.out)
 
     def _build_athlete(self, reload_roster: bool) -> None:
-        from generator.athletes import load_roster
-        from generator.guides import GuideMaker
+        from generator.load.roster import load_roster
+        from generator.publish.guides import GuideMaker
 
         roster = self.project.roster_path
         if roster is None:

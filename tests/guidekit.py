@@ -21,10 +21,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from generator.guides import GuideMaker, GuideResult
-from generator.inputs import Inputs, load_inputs
-from generator.project import load_project
-from generator.render import date_long
+from generator.load.inputs import Inputs, load_inputs
+from generator.load.project import load_project
+from generator.publish.guides import GuideMaker, GuideResult
+from generator.render.renderer import date_long
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_ROSTER = REPO_ROOT / "data" / "athletes.csv"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import REPO_ROOT, invoke_cli
 
-from generator.plans import plan_token
+from generator.publish.plans import plan_token
 
 SECRET = "site-tests-secret-0123456789abcdef"
 EPOCH = "1790000000"  # 2026-09-21T14:13:20Z

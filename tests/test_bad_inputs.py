@@ -613,7 +613,7 @@ def test_malformed_looking_rosters_load_without_problems(scratch_project, run_cl
     result = run_cli(["check", ROSTER], cwd=root)
     assert result.exit_code == 0, result.stderr
     assert result.stderr_lines == ["2 modules, 2 brands, 2 athletes: 0 errors, 0 warnings"]
-    from generator.athletes import load_roster
+    from generator.load.roster import load_roster
 
     athletes, _ = load_roster(root / ROSTER)
     assert [(a.id, a.name, a.brand) for a in athletes] == [
@@ -630,7 +630,7 @@ def test_latin1_roster_loads_with_one_warning_and_keeps_accents(scratch_project,
     assert len(result.stderr_lines) == 2
     assert re.match(r"^data/athletes\.csv:4: warning: file is not UTF-8",
                     result.stderr_lines[0])
-    from generator.athletes import load_roster
+    from generator.load.roster import load_roster
 
     athletes, _ = load_roster(root / ROSTER)
     zoe = athletes[-1]
@@ -677,7 +677,7 @@ def test_a_module_too_deep_to_render_does_not_change_how_the_others_render():
     """The Markdown converter is reused: a conversion cut short must not leave state
     behind (it once left the block parser 'inside a list', and raw HTML of every later
     module came out as escaped text)."""
-    from generator.content import render_markdown
+    from generator.load.content import render_markdown
 
     body = ('<div class="note">A note</div>\n\n<img src="img/a.png" alt="a">\n\n'
             "- one\n- two\n\nText *with* emphasis.\n")

@@ -6,10 +6,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from generator.batch import in_shard, parse_shard
 from generator.build import build_guides
-from generator.inputs import load_inputs
-from generator.project import load_project
+from generator.load.inputs import load_inputs
+from generator.load.project import load_project
+from generator.publish.batch import in_shard, parse_shard
 
 ROSTER_HEADER = "id,name,race_name,race_date,massage_frequency,notes\n"
 
@@ -167,7 +167,7 @@ def test_workers_are_replaced_every_few_guides_with_the_same_output(scratch_proj
     native memory per worker), and the files are those of a serial build."""
     import os
 
-    from generator import batch
+    import generator.publish.batch as batch
 
     root = scratch_project({"data/athletes.csv": roster(9)}, copy=("templates",))
     serial = build(root, tmp_path / "serial", jobs=1)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from generator.brands import load_brands
+from generator.load.brands import load_brands
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.athletes import Athlete
-from generator.content import load_modules
+from generator.load.content import load_modules
+from generator.load.roster import Athlete
 
 
 def _athlete(**fields) -> Athlete:

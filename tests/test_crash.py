@@ -23,7 +23,7 @@ import icalendar
 import pytest
 from pypdf import PdfReader
 
-from generator.write import TEMP_RE, remove_stale_temps, write_atomic
+from generator.core.write import TEMP_RE, remove_stale_temps, write_atomic
 
 ATHLETES = [f"r-{i:02d}" for i in range(10)]
 HEADER = "id,name,race_name,race_date,training_start,massage_frequency,long_run_day,brand\n"
@@ -246,7 +246,7 @@ def test_site_pages_skip_the_per_file_fsync_and_sync_once(tmp_path, monkeypatch)
     writes its pages that way and then calls os.sync() once."""
     import os
 
-    from generator.site import build_site
+    from generator.render.site import build_site
     from tests.guidekit import load
 
     fsyncs, syncs = [], []
@@ -256,7 +256,7 @@ def test_site_pages_skip_the_per_file_fsync_and_sync_once(tmp_path, monkeypatch)
     assert write_atomic(tmp_path / "b.pdf", b"%PDF") and len(fsyncs) == 1
 
     monkeypatch.setattr(os, "sync", lambda: syncs.append(1))
-    from generator.render import Renderer
+    from generator.render.renderer import Renderer
 
     inputs = load()
     renderer = Renderer(inputs.project.templates_dir, inputs.project)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.guides import GuideMaker
+from generator.publish.guides import GuideMaker
 from tests.guidekit import (
     EPOCH,
     EXAMPLE_ROSTER,

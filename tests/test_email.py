@@ -37,13 +37,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from generator.delivery import Delivery, Options
-from generator.errors import UsageError
-from generator.inputs import load_inputs
-from generator.mail import Mailer, MessageError, compose, mailbox
-from generator.project import load_project
-from generator.sendlog import Action, Row, RunLock, SendLog, decide
-from generator.smtp import Attempt, Outcome, SmtpTransport, dot_stuffed, parse_smtp_url
+from generator.core.errors import UsageError
+from generator.deliver.delivery import Delivery, Options
+from generator.deliver.message import Mailer, MessageError, compose, mailbox
+from generator.deliver.sendlog import Action, Row, RunLock, SendLog, decide
+from generator.deliver.smtp import Attempt, Outcome, SmtpTransport, dot_stuffed, parse_smtp_url
+from generator.load.inputs import load_inputs
+from generator.load.project import load_project
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import content, yamllines
-from generator.content import (
+import generator.load.content as content
+import generator.load.yamllines as yamllines
+from generator.core.errors import display_path, display_paths
+from generator.load.content import (
     _BLOCK_NEEDS,
     _INLINE_NEEDS,
     _markdown,
@@ -29,9 +31,8 @@ from generator.content import (
     load_modules,
     skippable,
 )
-from generator.errors import display_path, display_paths
-from generator.site import favicon_ico
-from generator.yamllines import load_yaml, load_yaml_document
+from generator.load.yamllines import load_yaml, load_yaml_document
+from generator.render.site import favicon_ico
 
 FUZZ = settings(max_examples=int(os.environ.get("GUIDEGEN_FUZZ_EXAMPLES", "120")),
                 deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -266,7 +267,8 @@ def test_site_command_does_not_import_the_roster_or_planner(example_root, tmp_pa
     code = ("import sys\nfrom generator.cli import cli\n"
             f"try:\n    cli(['site', '--out', {str(tmp_path / 'out')!r}], prog_name='guidegen')\n"
             "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('generator.athletes', 'generator.timeline', 'weasyprint')"
+            "print(sorted(m for m in ('generator.load.roster', 'generator.plan.timeline',"
+            " 'weasyprint')"
             " if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=example_root, capture_output=True,
                           text=True, timeout=120)

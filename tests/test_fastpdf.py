@@ -7,9 +7,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from generator.guides import GuideMaker
-from generator.inputs import load_inputs
-from generator.project import load_project
+from generator.load.inputs import load_inputs
+from generator.load.project import load_project
+from generator.publish.guides import GuideMaker
 from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
 
 # four athletes: two brands, first-timer and calves modules in and out, so the
@@ -126,7 +126,7 @@ def test_repeated_parts_are_reused_with_new_page_numbers(both):
 
 def test_replayed_painting_gives_the_same_bytes_as_painting_every_page(monkeypatch):
     """paintcache.py: repeated pages painted once, then replayed, change no byte."""
-    from generator import paintcache
+    import generator.pdf.paintcache as paintcache
 
     with source_date_epoch():
         inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)

@@ -27,10 +27,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.athletes import FIELDS, load_roster
-from generator.content import parse_module
-from generator.errors import Problem
-from generator.timeline import WEEKDAYS, Calendar, Rule, plan
+from generator.core.errors import Problem
+from generator.load.content import parse_module
+from generator.load.roster import FIELDS, load_roster
+from generator.plan.timeline import WEEKDAYS, Calendar, Rule, plan
 
 # a longer campaign: GUIDEGEN_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py
 FUZZ = settings(max_examples=int(os.environ.get("GUIDEGEN_FUZZ_EXAMPLES", "120")),

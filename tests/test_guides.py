@@ -18,8 +18,8 @@ import icalendar
 import pytest
 from pypdf import PdfReader
 
-from generator.guides import GuideMaker
-from generator.render import DISCLAIMER
+from generator.publish.guides import GuideMaker
+from generator.render.renderer import DISCLAIMER
 from tests.guidekit import (
     EPOCH,
     HARBOUR_ID,
@@ -319,7 +319,7 @@ def test_html_and_ics_commands_do_not_import_weasyprint(command, tmp_path):
 
 
 def test_importing_the_pipeline_does_not_import_weasyprint():
-    """WeasyPrint is imported when a PDF is made, not when generator.pdf is imported."""
-    proc = run_python("import sys, generator.pdf, generator.guides, generator.cli; "
+    """WeasyPrint is imported when a PDF is made, not when generator.pdf.maker is imported."""
+    proc = run_python("import sys, generator.pdf.maker, generator.publish.guides, generator.cli; "
                       "print('weasyprint' in sys.modules)", cwd=REPO_ROOT)
     assert proc.stdout.strip() == "False", proc.stderr

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.athletes import Athlete
-from generator.ics import make_ics
+from generator.load.roster import Athlete
+from generator.publish.ics import make_ics
 from tests.guidekit import EPOCH, HARBOUR_ID, load, source_date_epoch
 
 

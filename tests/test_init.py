@@ -8,7 +8,7 @@ import sys
 
 from sitekit import BUILD_ENV
 
-from generator.plans import plan_token
+from generator.publish.plans import plan_token
 
 
 def test_init_then_check_then_build_works(tmp_path, run_cli):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.athletes import MAX_BYTES, MAX_ROWS
+from generator.load.roster import MAX_BYTES, MAX_ROWS
 from tests.conftest import SCRATCH_BRAND_TOML, SCRATCH_LOGO_SVG
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_an_oversized_roster_file_is_refused_before_it_is_read(scratch_project, 
 
 def test_a_thousand_row_yaml_roster_loads_in_linear_time(tmp_path):
     """Locating rows once looked each one up in the whole document: O(n^2)."""
-    from generator.athletes import load_roster
+    from generator.load.roster import load_roster
 
     path = tmp_path / "roster.yaml"
     path.write_text("".join(f"- id: r{i}\n  name: Runner {i}\n  race_name: M\n"
@@ -184,7 +184,7 @@ def test_a_broken_brand_template_fails_its_guides_and_the_pool_builds_the_rest(
 
 @pytest.mark.parametrize("value", ["", "abc", "-5", "0", "1.5"])
 def test_a_bad_timeout_setting_falls_back_to_the_default(monkeypatch, value):
-    from generator.batch import GUIDE_TIMEOUT, guide_timeout
+    from generator.publish.batch import GUIDE_TIMEOUT, guide_timeout
 
     monkeypatch.setenv("GUIDEGEN_GUIDE_TIMEOUT", value)
     assert guide_timeout() == GUIDE_TIMEOUT

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import generator.parallel as parallel
-from generator.content import load_modules
+import generator.core.parallel as parallel
+from generator.load.content import load_modules
 
 
 def square(x: int) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.render import date_long
+from generator.render.renderer import date_long
 from tests.guidekit import (
     A4,
     HARBOUR_ID,
@@ -304,13 +304,13 @@ def test_pdf_a_3b_variant_when_configured(scratch_project, tmp_path):
 
 # ------------------------------------------------------------------ writing speed-ups
 def test_serialising_each_stream_once_writes_the_same_bytes(example_inputs, monkeypatch):
-    """generator.pdf makes pydyf compress each stream once per file (it did it twice
+    """generator.pdf.maker makes pydyf compress each stream once per file (it did it twice
     to hash the file identifier): the file must not change by a single byte."""
     import zlib
 
     import pydyf
 
-    from generator.guides import GuideMaker
+    from generator.publish.guides import GuideMaker
 
     maker = GuideMaker(example_inputs)
     athlete = next(a for a in example_inputs.athletes if a.id == HARBOUR_ID)

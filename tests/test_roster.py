@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from generator.athletes import default_id, load_roster
+from generator.load.roster import default_id, load_roster
 
 BRANDS = {"harbour", "summit"}
 HEADER = "id,name,email,race_name,race_date,distance,training_start,brand,focus_areas"

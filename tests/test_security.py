@@ -34,11 +34,11 @@ import lxml.html
 import pytest
 from pypdf import PdfReader
 
-from generator.athletes import Athlete
-from generator.brands import load_brand
-from generator.errors import ConfigError
-from generator.guides import guide_paths, plan_paths
-from generator.plans import MIN_SECRET_LENGTH, plan_secret, plan_token
+from generator.core.errors import ConfigError
+from generator.load.brands import load_brand
+from generator.load.roster import Athlete
+from generator.publish.guides import guide_paths, plan_paths
+from generator.publish.plans import MIN_SECRET_LENGTH, plan_secret, plan_token
 from tests.conftest import (
     SCRATCH_BRAND_TOML,
     SCRATCH_RACE_MD,

@@ -13,8 +13,8 @@ from conftest import REPO_ROOT
 from lxml import etree, html
 from sitekit import BASE_URL, BUILD_ENV, EPOCH, copy_example, run_build
 
-from generator.content import load_modules
-from generator.site import contrast, days_text, palette
+from generator.load.content import load_modules
+from generator.render.site import contrast, days_text, palette
 
 pytest_plugins = ["site_fixtures"]
 
@@ -58,7 +58,7 @@ def test_draft_and_guide_only_modules_are_not_published(example_build):
 
 
 def test_every_page_has_lang_landmarks_skip_link_one_h1_and_the_disclaimer(example_build):
-    from generator.render import DISCLAIMER
+    from generator.render.renderer import DISCLAIMER
 
     for page in example_build.html_pages():
         doc = html.parse(str(page)).getroot()
@@ -239,7 +239,7 @@ def test_site_removes_pages_of_deleted_modules_but_keeps_plans(scratch_project, 
 
 
 def test_plan_pages_of_runners_no_longer_in_the_roster_are_removed(tmp_path):
-    from generator.cli_site import prune_plans
+    from generator.cli.site import prune_plans
 
     plans = tmp_path / "site" / "plans"
     for token in ("keep", "gone"):
@@ -312,7 +312,7 @@ def test_days_text_names_runs_and_lists():
 
 @pytest.mark.parametrize("brand_dir", ["harbour", "summit"])
 def test_brand_palette_keeps_text_on_primary_readable(brand_dir):
-    from generator.brands import load_brand
+    from generator.load.brands import load_brand
 
     brand, problems = load_brand(REPO_ROOT / "brands" / brand_dir)
     assert not problems

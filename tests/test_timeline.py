@@ -19,12 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import timeline as timeline_mod
-from generator.athletes import Athlete, load_roster
-from generator.brands import load_brands
-from generator.content import load_modules
-from generator.inputs import rules_of
-from generator.timeline import PHASES, WEEKDAYS, Calendar, Rule, plan
+import generator.plan.timeline as timeline_mod
+from generator.load.brands import load_brands
+from generator.load.content import load_modules
+from generator.load.inputs import rules_of
+from generator.load.roster import Athlete, load_roster
+from generator.plan.timeline import PHASES, WEEKDAYS, Calendar, Rule, plan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.timedelta(days=1)

@@ -23,20 +23,19 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from generator.brands import Brand
-from generator.content import Module
-from generator.errors import GuidegenError, Problem, display_path
-from generator.parallel import pmap
-from generator.render import DISCLAIMER, build_date
-from generator.write import write_atomic
+from generator.core.errors import GuidegenError, Problem, display_path
+from generator.core.parallel import pmap
+from generator.core.vocab import DAY_NAMES
+from generator.core.write import write_atomic
+from generator.load.brands import Brand
+from generator.load.content import Module
+from generator.render.renderer import DISCLAIMER, build_date
 
 PLANS = "plans"
 ABOUT = "about"
 RESERVED_SLUGS = {ABOUT, "assets", PLANS}
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
-             "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
 # A page renders in about 0.3 ms: below this many pages, forking workers (and copying
 # their memory on write) costs more than it saves (measured on 2 cores).
 RENDER_MIN_PAGES = 800

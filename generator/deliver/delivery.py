@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import GuidegenError
-from generator.mail import MessageError, Outgoing
-from generator.sendlog import Action, SendLog, decide
-from generator.smtp import Outcome, TransportError
-from generator.write import write_atomic
+from generator.core.errors import GuidegenError
+from generator.core.write import write_atomic
+from generator.deliver.message import MessageError, Outgoing
+from generator.deliver.sendlog import Action, SendLog, decide
+from generator.deliver.smtp import Outcome, TransportError
 
 
 @dataclass

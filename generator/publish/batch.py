@@ -14,12 +14,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import GuidegenError, Problem, UsageError, display_path
-from generator.guides import PLAN, GuideMaker, guide_paths, plan_paths
-from generator.inputs import Inputs
-from generator.manifest import MANIFEST, Manifest, guide_digest, tree_digest
-from generator.parallel import cores
-from generator.write import remove_stale_temps, write_atomic
+from generator.core.errors import GuidegenError, Problem, UsageError, display_path
+from generator.core.parallel import cores
+from generator.core.write import remove_stale_temps, write_atomic
+from generator.load.inputs import Inputs
+from generator.publish.guides import PLAN, GuideMaker, guide_paths, plan_paths
+from generator.publish.manifest import MANIFEST, Manifest, guide_digest, tree_digest
 
 FAST_PATH_MIN_GUIDES = 6  # per worker, see _worth_fast_path
 WORKER_GUIDES = 250  # per worker before it is replaced (see _run_pool)

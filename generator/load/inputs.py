@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.brands import Brand, load_brands
-from generator.content import Module, load_modules
-from generator.errors import Problem
-from generator.project import Project
+from generator.core.errors import Problem
+from generator.load.brands import Brand, load_brands
+from generator.load.content import Module, load_modules
+from generator.load.project import Project
 
 if TYPE_CHECKING:  # imported where used: the site needs neither roster nor planner
-    from generator.athletes import Athlete
-    from generator.timeline import Rule, Timeline
+    from generator.load.roster import Athlete
+    from generator.plan.timeline import Rule, Timeline
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Inputs:
 
 
 def rules_of(modules: list[Module]) -> list[Rule]:
-    from generator.timeline import Rule
+    from generator.plan.timeline import Rule
 
     rules = []
     for m in modules:
@@ -55,7 +55,7 @@ def rules_of(modules: list[Module]) -> list[Rule]:
 
 
 def plan_athlete(athlete: Athlete, modules: list[Module], brand: Brand) -> Timeline:
-    from generator.timeline import Calendar, plan
+    from generator.plan.timeline import Calendar, plan
 
     cal = Calendar.from_names(brand.open_days, brand.appointment_time, brand.timezone)
     return plan(athlete, rules_of(modules), cal)
@@ -74,7 +74,7 @@ def load_inputs(project: Project, roster: Path | None = None) -> Inputs:
                                 f"brand in {project.settings.brands_dir}/", "default_brand"))
     inputs = Inputs(project, modules, brands, [], problems)
     if roster is not None:
-        from generator.athletes import load_roster
+        from generator.load.roster import load_roster
 
         athletes, roster_problems = load_roster(roster, set(brands), root)
         inputs.problems += roster_problems

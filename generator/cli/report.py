@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from generator.errors import Problem
-from generator.write import write_atomic
+from generator.core.errors import Problem
+from generator.core.write import write_atomic
 
 
 def write_report(path: Path | None, problems: list[Problem], summary: dict | None = None) -> None:

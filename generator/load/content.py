@@ -16,21 +16,18 @@ import yaml
 from markdown import inlinepatterns
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from generator.errors import (
+from generator.core.errors import (
     Problem,
     display_path,
     display_paths,
     pydantic_problems,
     yaml_error_line,
 )
-from generator.parallel import pmap
-from generator.yamllines import load_yaml, yaml_node_line
+from generator.core.parallel import pmap
+from generator.core.vocab import Distance, Experience, Frequency, Pressure
+from generator.core.vocab import SessionKind as Kind
+from generator.load.yamllines import load_yaml, yaml_node_line
 
-Kind = Literal["maintenance", "pre-race", "post-race"]
-Pressure = Literal["light", "moderate", "firm"]
-Experience = Literal["first", "returning", "competitive"]
-Distance = Literal["marathon", "half-marathon", "ultra"]
-Frequency = Literal["weekly", "biweekly", "auto"]
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,63}$"
 MAX_INDENT = 160  # columns of indentation (or '>' quoting) before a line's text
 

@@ -25,7 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import GuidegenError, UsageError
+from generator.core.errors import GuidegenError, UsageError
 
 SCHEMA_VERSION = 1
 STATES = ("pending", "unconfirmed", "sent", "failed")

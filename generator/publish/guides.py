@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import Problem, UsageError
-from generator.ics import make_ics
-from generator.inputs import Inputs
-from generator.render import Renderer
+from generator.core.errors import Problem, UsageError
+from generator.load.inputs import Inputs
+from generator.publish.ics import make_ics
+from generator.render.renderer import Renderer
 
 FORMATS = ("pdf", "html", "ics")
 PLAN = "plan"  # the private web page (HTML in "plan" mode), made beside the formats
@@ -49,7 +49,7 @@ class GuideMaker:
     @property
     def pdf_maker(self):
         if self._pdf is None:
-            from generator.pdf import PdfMaker
+            from generator.pdf.maker import PdfMaker
 
             self._pdf = PdfMaker([self.inputs.project.root],
                                  self.inputs.project.config.pdf.variant)
@@ -90,7 +90,7 @@ class GuideMaker:
         if "pdf" in formats:
             if self.fast:
                 if self._fast is None:
-                    from generator.fastpdf import FastGuidePdf
+                    from generator.pdf.fastpdf import FastGuidePdf
 
                     self._fast = FastGuidePdf(self)
                 data, refused = self._fast.render(athlete, brand, modules, timeline)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import __version__
-from generator.write import write_atomic
+from generator.core.write import write_atomic
 
 MANIFEST = "manifest.json"
 

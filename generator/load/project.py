@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from generator.errors import ConfigError, pydantic_problems
-from generator.tomlsource import read_toml, toml_key_line
+from generator.core.errors import ConfigError, pydantic_problems
+from generator.load.tomlsource import read_toml, toml_key_line
 
 CONFIG_NAME = "guidegen.toml"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from generator import __version__
-from generator.errors import (
+from generator.core.errors import (
     EXIT_INVALID_INPUT,
     EXIT_OK,
     EXIT_USAGE,
@@ -18,7 +18,7 @@ from generator.errors import (
     Problem,
     UsageError,
 )
-from generator.project import Project, load_project
+from generator.load.project import Project, load_project
 
 
 class _Group(click.Group):
@@ -80,12 +80,12 @@ report_option = click.option(
 @click.pass_context
 def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | None) -> None:
     """Validate content, brands and (optionally) a ROSTER; one line per problem."""
-    from generator.inputs import load_inputs
+    from generator.load.inputs import load_inputs
 
     project = _project(ctx)
     inputs = load_inputs(project, roster)
     if inputs.brands:
-        from generator.render import Renderer, check_templates
+        from generator.render.renderer import Renderer, check_templates
 
         inputs.problems += check_templates(Renderer(project.templates_dir, project), inputs)
     if roster is not None:
@@ -100,7 +100,7 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
                + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
                + f": {len(inputs.errors)} errors, {len(inputs.warnings)} warnings")
     click.echo(summary, err=True)
-    from generator.report import write_report
+    from generator.cli.report import write_report
 
     write_report(report, inputs.problems, {"modules": len(inputs.modules),
                                            "brands": len(inputs.brands),
@@ -115,7 +115,7 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
 @click.pass_context
 def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: bool) -> None:
     """Print each athlete's dated plan (a table, or JSON with --json)."""
-    from generator.inputs import load_inputs
+    from generator.load.inputs import load_inputs
 
     inputs = load_inputs(_project(ctx), roster)
     athletes = _select(inputs.athletes, athlete_id, roster)
@@ -123,7 +123,7 @@ def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: 
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in plans], ensure_ascii=False, indent=2))
     else:
-        from generator.tables import print_timelines
+        from generator.cli.tables import print_timelines
 
         print_timelines(plans, athletes)
     ctx.exit(report_problems(inputs.problems))
@@ -140,9 +140,9 @@ def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: 
 def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
           output: Path | None) -> None:
     """Make one athlete's guide as PDF, HTML or ICS."""
-    from generator.guides import GuideMaker
-    from generator.inputs import load_inputs
-    from generator.write import write_atomic
+    from generator.core.write import write_atomic
+    from generator.load.inputs import load_inputs
+    from generator.publish.guides import GuideMaker
 
     inputs = load_inputs(_project(ctx), roster)
     if athlete_id is None and len(inputs.athletes) != 1:
@@ -187,11 +187,11 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     last build (OUT/manifest.json) and removes guides of athletes no longer in
     the roster.
     """
-    from generator.batch import parse_shard
     from generator.build import build_guides
-    from generator.guides import parse_formats
-    from generator.inputs import load_inputs
-    from generator.progress import BatchProgress
+    from generator.cli.progress import BatchProgress
+    from generator.load.inputs import load_inputs
+    from generator.publish.batch import parse_shard
+    from generator.publish.guides import parse_formats
 
     project = _project(ctx)
     fmts = parse_formats(formats)
@@ -202,7 +202,7 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     problems = inputs.problems + summary.problems
     code = report_problems(problems, strict)
     click.echo(summary.line(), err=True)
-    from generator.report import write_report
+    from generator.cli.report import write_report
 
     write_report(report, problems, summary.counts())
     if summary.built + summary.unchanged == 0 and inputs.athletes and the_shard is None:
@@ -219,7 +219,7 @@ def doctor(ctx: click.Context) -> None:
 
     wanted: list[str] = []
     try:
-        from generator.brands import load_brands
+        from generator.load.brands import load_brands
 
         project = _project(ctx)
         brands, _ = load_brands(project.brands_dir, project.root)
@@ -254,25 +254,6 @@ def main() -> None:
         # over every object the command made (tens of ms for a big site). Files are
         # closed and flushed explicitly, nothing relies on finalizers of cycles.
         gc.freeze()
-
-
-# Commands defined in sibling modules register themselves here (keeps this file small).
-# Each module exposes a list ``COMMANDS`` of click commands.
-def _register() -> None:
-    import importlib
-
-    for name in ("generator.cli_site", "generator.cli_mail"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from generator.cli import _project, report_problems
-from generator.errors import EXIT_INVALID_INPUT, EXIT_USAGE, UsageError, display_path
+from generator.cli.app import _project, report_problems
+from generator.core.errors import EXIT_INVALID_INPUT, EXIT_USAGE, UsageError, display_path
 
 UNCONFIRMED_CHOICES = ("hold", "resend", "mark-sent")
 
@@ -62,11 +62,11 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     every message in OUT/sendlog.sqlite, so a rerun sends only what was not
     sent yet.
     """
-    from generator.delivery import Delivery, Options
-    from generator.inputs import load_inputs
-    from generator.mail import Mailer
-    from generator.sendlog import RunLock, SendLog
-    from generator.smtp import PASSWORD_ENV, SmtpTransport, parse_smtp_url
+    from generator.deliver.delivery import Delivery, Options
+    from generator.deliver.message import Mailer
+    from generator.deliver.sendlog import RunLock, SendLog
+    from generator.deliver.smtp import PASSWORD_ENV, SmtpTransport, parse_smtp_url
+    from generator.load.inputs import load_inputs
 
     if outbox is None and smtp_url is None:
         raise UsageError("give --outbox DIR (write messages for review) or --smtp URL "
@@ -104,7 +104,7 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
         click.echo(f"error: stopped early: {summary.stopped}", err=True)
     click.echo(summary.line(send), err=True)
     if report_path is not None:
-        from generator.write import write_atomic
+        from generator.core.write import write_atomic
 
         entries = [dict(p.to_dict(), athlete_id=None, email=None) for p in problems]
         report = dict(summary={k: v for k, v in vars(summary).items() if k != "failures"},

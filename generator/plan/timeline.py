@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from generator.core.vocab import WEEKDAYS
+
 PHASES = ("base", "build", "peak", "taper", "race week", "recovery")
 TAPER_DAYS = 21  # taper + race week: the three weeks before race day
 RACE_WEEK_DAYS = 7  # race week: the 7 days before the race, and race day

@@ -11,13 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from generator.errors import Problem, display_path, pydantic_problems
-from generator.fields import iana_timezone
-from generator.tomlsource import read_toml, toml_key_line
+from generator.core.errors import Problem, display_path, pydantic_problems
+from generator.core.vocab import Weekday
+from generator.load.fields import iana_timezone
+from generator.load.tomlsource import read_toml, toml_key_line
 
 HEX_RE = r"^#[0-9a-fA-F]{6}$"
 BRAND_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # \t, \n allowed
 _BREAK_RE = re.compile(r"[\t\n]")
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",

@@ -6,7 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from generator.errors import Problem
+from generator.core.errors import Problem
 
 
 def read_toml(path: Path, shown: str) -> tuple[dict | None, list[Problem]]:

@@ -31,8 +31,8 @@ import copy
 import hashlib
 from collections import OrderedDict
 
-from generator import paintcache
-from generator.render import TOTALS, PdfPages
+import generator.pdf.paintcache as paintcache
+from generator.render.renderer import TOTALS, PdfPages
 
 # per worker, least recently used first out, so memory stays bounded:
 CACHE_SIZE = 16  # closing and shared parts (several pages each)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from generator.errors import GuidegenError, UsageError
+from generator.core.errors import GuidegenError, UsageError
 
 PASSWORD_ENV = "GUIDEGEN_SMTP_PASSWORD"
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}

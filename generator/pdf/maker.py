@@ -12,7 +12,7 @@ import mimetypes
 import urllib.parse
 from pathlib import Path
 
-from generator.errors import DependencyError
+from generator.core.errors import DependencyError
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "

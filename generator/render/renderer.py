@@ -17,8 +17,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from generator.content import Module, shift_headings
-from generator.errors import Problem, RenderError, display_path
+from generator.core.errors import Problem, RenderError, display_path
+from generator.load.content import Module, shift_headings
 
 DISCLAIMER = (
     "This guide is general information about sports massage, not medical advice. "

@@ -9,7 +9,6 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import (
@@ -22,9 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from generator.errors import Problem, bounded_repr, display_path, yaml_error_line
-from generator.fields import iana_timezone
-from generator.yamllines import item_lines, load_yaml_document
+from generator.core.errors import Problem, bounded_repr, display_path, yaml_error_line
+from generator.core.vocab import Distance, Experience, Frequency, Weekday
+from generator.load.fields import iana_timezone
+from generator.load.yamllines import item_lines, load_yaml_document
 
 FIELDS = (
     "id", "name", "email", "race_name", "race_date", "distance", "training_start",
@@ -32,7 +32,6 @@ FIELDS = (
     "timezone", "notes",
 )
 REQUIRED = ("name", "race_name", "race_date")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EMAIL_RE = re.compile(
     r"^[^@"
@@ -82,11 +81,11 @@ class Athlete(BaseModel):
     email: str | None = None
     race_name: str = Field(min_length=1, max_length=200)
     race_date: dt.date
-    distance: Literal["marathon", "half-marathon", "ultra"] = "marathon"
+    distance: Distance = "marathon"
     training_start: dt.date
-    experience: Literal["first", "returning", "competitive"] = "first"
-    massage_frequency: Literal["weekly", "biweekly", "auto"] = "auto"
-    long_run_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None
+    experience: Experience = "first"
+    massage_frequency: Frequency = "auto"
+    long_run_day: Weekday | None = None
     focus_areas: tuple[str, ...] = ()
     brand: str | None = None
     locale: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")

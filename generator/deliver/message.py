@@ -21,10 +21,10 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from generator.errors import GuidegenError, Problem
-from generator.guides import GuideMaker
-from generator.inputs import Inputs
-from generator.render import DISCLAIMER, Renderer, facts_of
+from generator.core.errors import GuidegenError, Problem
+from generator.load.inputs import Inputs
+from generator.publish.guides import GuideMaker
+from generator.render.renderer import DISCLAIMER, Renderer, facts_of
 
 TEMPLATES = ("email/subject.txt.j2", "email/message.txt.j2", "email/message.html.j2")
 HASH_VERSION = b"guidegen-email-1"

@@ -1,6 +1,6 @@
 """Commands for the site, the whole build, the live preview and new projects.
 
-Registered by ``generator.cli`` (see its ``_register``). Thin: parse options, call the
+Registered by ``generator.cli.app`` (see its ``_register``). Thin: parse options, call the
 library, print problems one per line, exit 0/1/2. ``site`` and ``serve`` never import
 WeasyPrint (only ``build`` makes PDFs).
 """
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from generator.cli import _project, report_option, report_problems
-from generator.errors import EXIT_USAGE
+from generator.cli.app import _project, report_option, report_problems
+from generator.core.errors import EXIT_USAGE
 
 out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
                           default=None,
@@ -22,7 +22,7 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
 
 def plan_tokens(project, athletes) -> dict[str, str] | None:
     """{athlete id: token} when plan pages are enabled; a missing secret is a ConfigError."""
-    from generator.plans import plan_secret, plan_token
+    from generator.publish.plans import plan_secret, plan_token
 
     if not project.config.plans.enabled:
         return None
@@ -61,9 +61,9 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
     [plans] secret_env); without it the build stops with exit code 2.
     """
     from generator.build import build_guides
-    from generator.inputs import load_inputs
-    from generator.render import Renderer
-    from generator.site import build_site, site_built
+    from generator.load.inputs import load_inputs
+    from generator.render.renderer import Renderer
+    from generator.render.site import build_site, site_built
 
     project = _project(ctx)
     out = out or project.output_dir
@@ -86,7 +86,7 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
     click.echo(f"site: {'written to ' + str(out / 'site') if built else 'not built'}; "
                f"{summary.line()}"
                + (f"; {len(tokens)} plan pages" if tokens is not None else ""), err=True)
-    from generator.report import write_report
+    from generator.cli.report import write_report
 
     write_report(report, problems, {"site": built, **summary.counts()})
     if not built and summary.built == 0:
@@ -100,9 +100,9 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
 @click.pass_context
 def site(ctx: click.Context, out: Path | None, strict: bool) -> None:
     """Build only the public site into OUT/site/ (no guides, no PDFs)."""
-    from generator.inputs import load_inputs
-    from generator.render import Renderer
-    from generator.site import build_site, site_built
+    from generator.load.inputs import load_inputs
+    from generator.render.renderer import Renderer
+    from generator.render.site import build_site, site_built
 
     project = _project(ctx)
     out = out or project.output_dir
@@ -124,7 +124,7 @@ def serve(ctx: click.Context, port: int, athlete_id: str | None) -> None:
     """Preview the site on http://127.0.0.1:PORT/ and reload the browser on every change
     to content, templates, brands, guidegen.toml or the roster. A broken file shows its
     error in the browser until it is fixed; the server keeps running. Ctrl-C stops."""
-    from generator.project import CONFIG_NAME
+    from generator.load.project import CONFIG_NAME
     from generator.serve import Preview
 
     root = ctx.obj["project_dir"]

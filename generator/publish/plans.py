@@ -8,7 +8,7 @@ import hmac
 import os
 from pathlib import Path
 
-from generator.errors import ConfigError
+from generator.core.errors import ConfigError
 
 MIN_SECRET_LENGTH = 16
 

@@ -1,0 +1,24 @@
+"""The domain's words, defined once: weekdays, distances, experience, frequencies,
+session kinds and pressures. Schemas (roster, brands, front matter), the planner and the
+pages all take them from here."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)  # index = datetime.date.weekday()
+DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                "Saturday", "Sunday"), strict=True))
+
+Distance = Literal["marathon", "half-marathon", "ultra"]
+Experience = Literal["first", "returning", "competitive"]
+Frequency = Literal["weekly", "biweekly", "auto"]
+
+SessionKind = Literal["maintenance", "pre-race", "post-race"]  # what a module may declare
+SESSION_KINDS: tuple[str, ...] = get_args(SessionKind)
+RACE = "race"  # the all-day race event on a timeline (not a session rule)
+
+Pressure = Literal["light", "moderate", "firm"]
+PRESSURES: tuple[str, ...] = get_args(Pressure)
+NO_PRESSURE = "none"  # the race itself
