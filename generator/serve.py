@@ -100,11 +100,15 @@ class Preview:
                     self.project = load_project(self.root)
                     parts = set(PARTS)
                 if parts & {"config", "content", "brands"}:
-                    athletes = self.inputs.athletes if self.inputs else []
+                    old = self.inputs
                     self.inputs = load_inputs(self.project)
-                    self.inputs.athletes = athletes
+                    if old is not None:  # the roster is reloaded only when it changes
+                        self.inputs.athletes = old.athletes
+                        self.inputs.roster_source = old.roster_source
+                        self.inputs.roster_lines = old.roster_lines
                     self.problems["inputs"] = list(self.inputs.problems)
-                self.renderer = Renderer(self.project.templates_dir, self.project)
+                self.renderer = Renderer(self.project.templates_dir, self.project,
+                                         self.inputs.context)
                 if parts - {"roster"}:
                     self._build_site()
                 if self.athlete_id:
@@ -117,19 +121,26 @@ class Preview:
             self.changed.notify_all()
 
     def _build_site(self) -> None:
-        from generator.render.site import build_site
+        from generator.publish.layout import OutputLayout
+        from generator.publish.site import build_site
 
-        self.problems["site"] = build_site(self.inputs, self.renderer, self.out)
+        self.problems["site"] = build_site(self.inputs, self.renderer, OutputLayout(self.out))
 
     def _build_athlete(self, reload_roster: bool) -> None:
+        from generator.core.errors import display_path
         from generator.load.roster import load_roster
+        from generator.plan.guideplan import plan_guide
         from generator.publish.guides import GuideMaker
 
         roster = self.project.roster_path
         if roster is None:
             raise UsageError("--athlete needs a roster: set 'roster' in guidegen.toml")
         if reload_roster:
-            athletes, problems = load_roster(roster, set(self.inputs.brands), self.root)
+            lines: dict[str, int] = {}
+            athletes, problems = load_roster(roster, set(self.inputs.brands), self.root,
+                                             lines=lines)
+            self.inputs.roster_source = display_path(roster, self.root)
+            self.inputs.roster_lines = lines
             default = self.project.settings.default_brand
             self.inputs.athletes = [a for a in athletes
                                     if (a.brand or default) in self.inputs.brands]
@@ -140,8 +151,9 @@ class Preview:
             row_errors = [p for p in self.problems.get("roster", []) if p.severity == "error"]
             missing = Problem(str(roster), None, f"no valid athlete with id {self.athlete_id!r}")
             raise GuidegenError(missing.message, problems=[*row_errors, missing])
-        result = GuideMaker(self.inputs, self.renderer).make(chosen[0], ("html",))
-        self.problems["athlete"] = result.problems
+        plan = plan_guide(self.inputs, chosen[0])
+        result = GuideMaker(self.inputs, self.renderer).make(plan, ("html",))
+        self.problems["athlete"] = [*plan.problems, *result.problems]
         self.athlete_html = result.files["html"]
 
     def errors(self) -> list[str]:

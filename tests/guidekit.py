@@ -21,8 +21,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
+from generator.core.context import BuildContext
 from generator.load.inputs import Inputs, load_inputs
 from generator.load.project import load_project
+from generator.plan.guideplan import GuidePlan, plan_guide
 from generator.publish.guides import GuideMaker, GuideResult
 from generator.render.renderer import date_long
 
@@ -53,8 +55,14 @@ def source_date_epoch(value: str | None = EPOCH) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
-def load(root: Path = REPO_ROOT, roster: Path | None = EXAMPLE_ROSTER) -> Inputs:
-    inputs = load_inputs(load_project(root), roster)
+def context(epoch: str | None = EPOCH) -> BuildContext:
+    """The build context of SOURCE_DATE_EPOCH=epoch (None: unset)."""
+    return BuildContext.from_env({} if epoch is None else {"SOURCE_DATE_EPOCH": epoch})
+
+
+def load(root: Path = REPO_ROOT, roster: Path | None = EXAMPLE_ROSTER,
+         epoch: str | None = EPOCH) -> Inputs:
+    inputs = load_inputs(load_project(root), roster, context(epoch))
     errors = [str(p) for p in inputs.errors]
     assert not errors, errors
     return inputs
@@ -65,10 +73,20 @@ class Built:
     """One athlete's guide and everything it was made from."""
 
     inputs: Inputs
-    athlete: object
-    brand: object
-    timeline: object
+    plan: GuidePlan
     result: GuideResult
+
+    @property
+    def athlete(self):
+        return self.plan.athlete
+
+    @property
+    def brand(self):
+        return self.plan.brand
+
+    @property
+    def timeline(self):
+        return self.plan.timeline
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -82,11 +100,12 @@ class Built:
 
 def build(inputs: Inputs, athlete_id: str, formats: tuple[str, ...],
           maker: GuideMaker | None = None) -> Built:
-    athlete = next(a for a in inputs.athletes if a.id == athlete_id)
-    with source_date_epoch():
-        result = (maker or GuideMaker(inputs)).make(athlete, formats)
-    return Built(inputs, athlete, inputs.brand_for(athlete), inputs.timeline_for(athlete),
-                 result)
+    plan = plan_of(inputs, athlete_id)
+    return Built(inputs, plan, (maker or GuideMaker(inputs)).make(plan, formats))
+
+
+def plan_of(inputs: Inputs, athlete_id: str) -> GuidePlan:
+    return plan_guide(inputs, next(a for a in inputs.athletes if a.id == athlete_id))
 
 
 # ------------------------------------------------------------------ reading PDFs

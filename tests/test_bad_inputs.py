@@ -558,10 +558,11 @@ def test_the_report_lists_the_same_located_problem(scratch_project, run_cli):
         result = run_cli([*command, "--report", report], cwd=root)
         assert result.exit_code == 1
         data = json.loads(report.read_text(encoding="utf-8"))
-        assert data["errors"] == 1
-        assert data["problems"] == [{"file": "data/athletes.csv", "line": 4,
+        assert data["command"] == command[0] and data["errors"] == 1
+        assert data["problems"] == [{"path": "data/athletes.csv", "line": 4,
                                      "field": "race_date", "severity": "error",
-                                     "message": "2027-02-30 is not a real calendar date"}]
+                                     "message": "2027-02-30 is not a real calendar date",
+                                     "athlete_id": None}]
 
 
 def test_the_real_script_prints_no_traceback_for_a_pathological_roster(scratch_project):

@@ -6,8 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from generator.build import build_guides
-from generator.load.inputs import load_inputs
+from generator.build import BuildOptions
+from generator.build import build as run_build
 from generator.load.project import load_project
 from generator.publish.batch import in_shard, parse_shard
 
@@ -27,9 +27,11 @@ def tree(folder: Path) -> dict[str, str]:
 
 
 def build(root: Path, out: Path, formats=("html", "ics"), **kw):
-    inputs = load_inputs(load_project(root), root / "data" / "athletes.csv")
-    assert not inputs.errors, inputs.errors
-    return build_guides(inputs, out, formats, **kw)
+    options = BuildOptions(site=False, roster=root / "data" / "athletes.csv",
+                           formats=tuple(formats), **kw)
+    report = run_build(load_project(root), out, options)
+    assert not report.inputs.errors, report.inputs.errors
+    return report.guides
 
 
 def test_second_build_with_unchanged_inputs_renders_nothing(scratch_project, tmp_path):
@@ -155,7 +157,8 @@ def test_build_report_lists_every_problem_as_json(scratch_project, run_cli):
     assert result.exit_code == 1, result.stderr
     data = json.loads((root / "report.json").read_text())
     assert data["errors"] == 1
-    assert data["problems"][0]["file"] == "data/athletes.csv"
+    assert data["command"] == "build"
+    assert data["problems"][0]["path"] == "data/athletes.csv"
     assert data["problems"][0]["line"] == 3 and data["problems"][0]["field"] == "race_date"
     assert data["summary"]["built"] == 1 and data["summary"]["site"] is True
     assert (root / "output/guides/clinic/r000.pdf").is_file()

@@ -170,8 +170,8 @@ def test_sigkill_at_random_moments_never_leaves_a_broken_output(project):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest["outputs"]) == ATHLETES
     for athlete_id, entry in manifest["outputs"].items():
-        assert entry["files"] == sorted(f"guides/{BRANDS[athlete_id]}/{athlete_id}.{fmt}"
-                                        for fmt in FORMATS)
+        assert sorted(entry["files"]) == sorted(
+            f"guides/{BRANDS[athlete_id]}/{athlete_id}.{fmt}" for fmt in FORMATS)
     again = start_batch(project, out)
     _, stderr = again.communicate(timeout=60)
     assert again.returncode == 0
@@ -246,7 +246,8 @@ def test_site_pages_skip_the_per_file_fsync_and_sync_once(tmp_path, monkeypatch)
     writes its pages that way and then calls os.sync() once."""
     import os
 
-    from generator.render.site import build_site
+    from generator.publish.layout import OutputLayout
+    from generator.publish.site import build_site
     from tests.guidekit import load
 
     fsyncs, syncs = [], []
@@ -259,9 +260,10 @@ def test_site_pages_skip_the_per_file_fsync_and_sync_once(tmp_path, monkeypatch)
     from generator.render.renderer import Renderer
 
     inputs = load()
-    renderer = Renderer(inputs.project.templates_dir, inputs.project)
-    assert build_site(inputs, renderer, tmp_path / "out") == []
+    renderer = Renderer(inputs.project.templates_dir, inputs.project, inputs.context)
+    layout = OutputLayout(tmp_path / "out")
+    assert build_site(inputs, renderer, layout) == []
     assert (tmp_path / "out" / "site" / "index.html").is_file()
     assert len(fsyncs) == 1 and syncs == [1]
-    assert build_site(inputs, renderer, tmp_path / "out") == []  # nothing changed
+    assert build_site(inputs, renderer, layout) == []  # nothing changed
     assert syncs == [1]

@@ -44,6 +44,7 @@ from generator.deliver.sendlog import Action, Row, RunLock, SendLog, decide
 from generator.deliver.smtp import Attempt, Outcome, SmtpTransport, dot_stuffed, parse_smtp_url
 from generator.load.inputs import load_inputs
 from generator.load.project import load_project
+from generator.plan.guideplan import plan_guide
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -180,13 +181,15 @@ FAKE_FILES = {"pdf": b"%PDF-1.7 stand-in", "ics": b"BEGIN:VCALENDAR\r\nEND:VCALE
 def composed(project):
     """Messages for the three athletes with an email, with stand-in attachments."""
     inputs = load_inputs(load_project(project), project / "data" / "roster.csv")
-    mailer = Mailer(inputs)
+    mailer = Mailer(inputs, project / "output")
     athletes = {a.id: a for a in inputs.athletes}
 
-    def make(athlete_id: str, files: dict | None = None, brand=None, **update):
-        athlete = athletes[athlete_id].model_copy(update=update)
-        return compose(athlete, brand or inputs.brand_for(athlete), files or FAKE_FILES,
-                       mailer.guides.renderer, inputs.timeline_for(athlete), mailer.date)
+    def make(athlete_id: str, files: dict | None = None, brand=None, digest: str = "inputs-1",
+             **update):
+        plan = plan_guide(inputs, athletes[athlete_id].model_copy(update=update))
+        if brand is not None:
+            plan = dataclasses.replace(plan, brand=brand)
+        return compose(plan, files or FAKE_FILES, digest, mailer.renderer, mailer.date)
 
     messages = {i: make(i) for i in EMAILS}
     return SimpleNamespace(inputs=inputs, make=make, messages=messages,
@@ -198,11 +201,12 @@ def deliver(messages, smtp, log: SendLog, echo=None, **options):
     transport = SmtpTransport(parse_smtp_url(smtp.url))
     opts = Options(**{"send": True, "retry_delay": 0.01, **options})
     by_id = {m.athlete_id: m for m in messages}
-    athletes = [SimpleNamespace(id=m.athlete_id, email=m.email) for m in messages]
+    plans = [SimpleNamespace(athlete=SimpleNamespace(id=m.athlete_id, email=m.email))
+             for m in messages]
     lines: list[str] = []
     try:
         summary = Delivery(log, transport, opts, echo=echo or lines.append).run(
-            athletes, lambda a: by_id[a.id])
+            plans, lambda p: by_id[p.athlete.id])
     finally:
         transport.close()
     summary.lines = lines
@@ -319,11 +323,13 @@ def test_550_for_one_recipient_leaves_the_others_delivered_and_is_reported(run_c
     assert r.exit_code == 1
     assert smtp.by_rcpt() == {"ada@example.com": 1}
     assert "email: 1 sent, 1 skipped (no email)" in r.stderr and "1 failed" in r.stderr
-    assert "data/two.csv: zoe-02: email: 550 5.1.1 User unknown" in r.stderr
-    problems = json.loads(report.read_text())["problems"]
-    assert problems == [dict(path="data/two.csv", line=None, athlete_id="zoe-02",
-                             email="zoe.obriain@example.com", field="email",
-                             message="550 5.1.1 User unknown", severity="error")]
+    line = "data/two.csv:3: email: zoe-02: zoe.obriain@example.com: 550 5.1.1 User unknown"
+    assert line in r.stderr
+    data = json.loads(report.read_text())
+    assert data["command"] == "email" and data["errors"] == 1
+    assert data["problems"] == [dict(
+        path="data/two.csv", line=3, field="email", severity="error", athlete_id="zoe-02",
+        message="zoe-02: zoe.obriain@example.com: 550 5.1.1 User unknown")]
     assert log_rows(out)["zoe-02"][0][:2] == ("failed", 1)  # permanent: not retried
 
 
@@ -483,7 +489,7 @@ def test_retries_are_bounded_and_end_in_a_recorded_failure(composed, smtp):
     assert slept == [0.5, 1.0]  # exponential backoff, bounded attempts
     assert summary.failed == 1 and smtp.messages == []
     assert (row.state, row.attempts) == ("failed", 3)
-    assert summary.failures[0]["message"].startswith("gave up after 3 attempts: 452")
+    assert ": gave up after 3 attempts: 452" in summary.failures[0].message
 
 
 def test_unreachable_server_stops_the_run_after_retries(composed, tmp_path):
@@ -500,7 +506,7 @@ def test_login_uses_the_user_from_the_url_and_the_password_from_the_environment(
     transport = SmtpTransport(url, "s3cret")
     with SendLog(None) as log:
         Delivery(log, transport, Options(send=True), echo=lambda s: None).run(
-            [SimpleNamespace(id="ada-01", email="ada@example.com")],
+            [SimpleNamespace(athlete=SimpleNamespace(id="ada-01", email="ada@example.com"))],
             lambda a: composed.messages["ada-01"])
     transport.close()
     assert smtp.logins == ["clinic"] and len(smtp.messages) == 1
@@ -521,17 +527,20 @@ def test_rate_spaces_out_transactions():
         waits.append(seconds)
         clock.t += seconds
 
-    def compose_fake(athlete):
+    def compose_fake(plan):
+        athlete = plan.athlete
         return SimpleNamespace(athlete_id=athlete.id, email=athlete.email, content_hash="h",
+                               rendered=None,
                                message_id="<m@x>", smtputf8=False, subject="s", sizes={},
                                recipient=athlete.email,
                                sender=SimpleNamespace(addr_spec="clinic@x.example"),
                                as_bytes=lambda: b"Subject: s\r\n\r\nbody\r\n")
 
     opts = Options(send=True, rate=30, sleep=sleep, clock=lambda: clock.t)
-    athletes = [SimpleNamespace(id=f"a{i}", email=f"a{i}@x.example") for i in range(3)]
+    plans = [SimpleNamespace(athlete=SimpleNamespace(id=f"a{i}", email=f"a{i}@x.example"))
+             for i in range(3)]
     with SendLog(None) as log:
-        summary = Delivery(log, Accepting(), opts, echo=lambda s: None).run(athletes,
+        summary = Delivery(log, Accepting(), opts, echo=lambda s: None).run(plans,
                                                                             compose_fake)
     assert summary.sent == 3 and waits == [2.0, 2.0]
 
@@ -580,7 +589,8 @@ def test_message_id_and_hash_are_stable_and_https_unsubscribe_is_one_click(compo
     assert (one.message_id, one.content_hash) == (two.message_id, two.content_hash)
     assert one.message_id.endswith("@harbour-sports-therapy.example>")
     assert one.message["List-Unsubscribe-Post"] is None
-    changed = composed.make("ada-01", files={**FAKE_FILES, "pdf": b"%PDF-1.7 v2"})
+    # the attachments count through their guide's input digest (same inputs, same files)
+    changed = composed.make("ada-01", digest="inputs-2")
     assert changed.content_hash != one.content_hash
     assert changed.message_id != one.message_id
     brand = composed.brand

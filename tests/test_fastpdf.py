@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from generator.load.inputs import load_inputs
 from generator.load.project import load_project
+from generator.plan.guideplan import plan_guide
 from generator.publish.guides import GuideMaker
 from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
 
@@ -63,21 +64,22 @@ def both():
         fast, full = GuideMaker(inputs), GuideMaker(inputs)
         full.fast = False
         athletes = {a.id: a for a in inputs.athletes}
-        pairs = {i: (fast.make(athletes[i], ("pdf",)).files["pdf"],
-                     full.make(athletes[i], ("pdf",)).files["pdf"]) for i in IDS}
+        plans = {i: plan_guide(inputs, athletes[i]) for i in IDS}
+        pairs = {i: (fast.make(plans[i], ("pdf",)).files["pdf"],
+                     full.make(plans[i], ("pdf",)).files["pdf"]) for i in IDS}
         # a runner with the same plan shape as the first (another name and id) reuses
         # the first runner's shared pages
         twin = athletes[IDS[0]].model_copy(update={"id": "twin-01", "name": "Twin Runner"})
         before = dict(fast._fast.stats)
-        twin_pdf = fast.make(twin, ("pdf",)).files["pdf"]
-        twin_full = full.make(twin, ("pdf",)).files["pdf"]
+        twin_pdf = fast.make(plan_guide(inputs, twin), ("pdf",)).files["pdf"]
+        twin_full = full.make(plan_guide(inputs, twin), ("pdf",)).files["pdf"]
         stats = {k: fast._fast.stats[k] - before[k] for k in before}
         # longer clinic notes push the closing and shared pages further back: their
         # layouts are reused with new page numbers in the margins (frames)
         longer = twin.model_copy(update={"id": "twin-02", "notes": LONG_NOTES})
         before = dict(fast._fast.stats)
-        moved = (fast.make(longer, ("pdf",)).files["pdf"],
-                 full.make(longer, ("pdf",)).files["pdf"])
+        moved = (fast.make(plan_guide(inputs, longer), ("pdf",)).files["pdf"],
+                 full.make(plan_guide(inputs, longer), ("pdf",)).files["pdf"])
         moved_stats = {k: fast._fast.stats[k] - before[k] for k in before}
     return pairs, stats, (twin_pdf, twin_full), moved, moved_stats
 
@@ -140,7 +142,8 @@ def test_replayed_painting_gives_the_same_bytes_as_painting_every_page(monkeypat
             monkeypatch.setattr(paintcache, "enabled", enabled)
             before = dict(paintcache.counts)
             maker = GuideMaker(inputs)
-            made[enabled] = [maker.make(a, ("pdf",)).files["pdf"] for a in runners]
+            made[enabled] = [maker.make(plan_guide(inputs, a), ("pdf",)).files["pdf"]
+                             for a in runners]
             counted = {k: paintcache.counts[k] - before[k] for k in before}
             if enabled:
                 replays = counted

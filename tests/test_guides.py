@@ -29,6 +29,7 @@ from tests.guidekit import (
     build,
     load,
     page_texts,
+    plan_of,
     poppler_text,
     run_python,
 )
@@ -239,8 +240,8 @@ def test_cli_guide_writes_one_format(run_cli, tmp_path, fmt, example_inputs):
         assert data.startswith(b"<!DOCTYPE html>")
     else:
         cal = icalendar.Calendar.from_ical(data)
-        athlete = next(a for a in example_inputs.athletes if a.id == HARBOUR_ID)
-        assert len(cal.walk("VEVENT")) == len(example_inputs.timeline_for(athlete).sessions)
+        plan = plan_of(example_inputs, HARBOUR_ID)
+        assert len(cal.walk("VEVENT")) == len(plan.timeline.sessions)
     assert not list(tmp_path.glob(".*.tmp")), "atomic write left a temp file"
 
 

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.load.roster import Athlete
+from generator.plan.guideplan import plan_guide
 from generator.publish.ics import make_ics
-from tests.guidekit import EPOCH, HARBOUR_ID, load, source_date_epoch
+from tests.guidekit import EPOCH, HARBOUR_ID, context, load, plan_of
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +30,11 @@ def inputs():
 def calendars(inputs) -> dict[str, tuple]:
     """athlete id -> (athlete, brand, timeline, ics bytes, parsed calendar)."""
     out = {}
-    with source_date_epoch():
-        for athlete in inputs.athletes:
-            brand = inputs.brand_for(athlete)
-            timeline = inputs.timeline_for(athlete)
-            data = make_ics(athlete, brand, timeline)
-            out[athlete.id] = (athlete, brand, timeline, data, icalendar.Calendar.from_ical(data))
+    for athlete in inputs.athletes:
+        plan = plan_guide(inputs, athlete)
+        data = make_ics(plan, context(EPOCH))
+        out[athlete.id] = (athlete, plan.brand, plan.timeline, data,
+                           icalendar.Calendar.from_ical(data))
     return out
 
 
@@ -134,11 +134,9 @@ def test_uids_are_unique_within_a_file_and_carry_sequence_and_dtstamp(calendars)
 def test_uids_are_equal_across_builds(inputs, calendars):
     """A rebuild (even another day, another build date) keeps every UID."""
     for athlete in inputs.athletes:
-        with source_date_epoch("1800000000"):
-            fresh = load()
-            again = next(a for a in fresh.athletes if a.id == athlete.id)
-            cal = icalendar.Calendar.from_ical(
-                make_ics(again, fresh.brand_for(again), fresh.timeline_for(again)))
+        fresh = load(epoch="1800000000")
+        cal = icalendar.Calendar.from_ical(
+            make_ics(plan_of(fresh, athlete.id), fresh.context))
         before = [str(e["UID"]) for e in _events(calendars[athlete.id][4])]
         assert [str(e["UID"]) for e in _events(cal)] == before
 
@@ -169,11 +167,10 @@ def test_lines_are_crlf_and_folded_at_75_octets(calendars):
 
 
 def test_no_wall_clock_without_source_date_epoch(inputs):
-    athlete = next(a for a in inputs.athletes if a.id == HARBOUR_ID)
-    brand, timeline = inputs.brand_for(athlete), inputs.timeline_for(athlete)
-    with source_date_epoch(None):
-        first = make_ics(athlete, brand, timeline)
-        second = make_ics(athlete, brand, timeline)
+    plan = plan_of(inputs, HARBOUR_ID)
+    timeline = plan.timeline
+    first = make_ics(plan, context(None))
+    second = make_ics(plan, context(None))
     assert first == second
     stamp = re.search(rb"DTSTAMP:(\d{8})", first).group(1).decode()
     assert stamp == f"{timeline.training_start:%Y%m%d}"
@@ -191,9 +188,7 @@ def test_any_name_survives_escaping_and_folding(inputs, name, race):
     template = next(a for a in inputs.athletes if a.id == HARBOUR_ID)
     athlete = Athlete.model_validate({**template.model_dump(), "name": name,
                                       "race_name": race})
-    brand = inputs.brand_for(athlete)
-    with source_date_epoch():
-        data = make_ics(athlete, brand, inputs.timeline_for(athlete))
+    data = make_ics(plan_guide(inputs, athlete), context(EPOCH))
     _check_rfc5545_lines(data)
     cal = icalendar.Calendar.from_ical(data)
     (race_event,) = [e for e in _events(cal) if _kind(e) == "race"]

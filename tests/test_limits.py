@@ -130,7 +130,7 @@ def test_huge_content_times_out_after_one_second_and_the_rest_is_built(scratch_p
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
-    assert "data/athletes.csv: slow-01: rendering took longer than 1s; skipped" in lines
+    assert "data/athletes.csv:2: slow-01: rendering took longer than 1s; skipped" in lines
     assert "guides: 2 built, 0 unchanged, 1 failed" in done.stderr
     built = sorted(p.name for p in (root / "out" / "guides").rglob("*.*"))
     assert built == ["ada-02.html", "ada-02.ics", "bo-03.html", "bo-03.ics"]
@@ -147,7 +147,7 @@ def test_a_pathological_stylesheet_cannot_hang_the_batch(scratch_project):
     done, seconds = run_batch(root, "pdf,ics", jobs=1, timeout=8)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert "data/athletes.csv: slow-01: rendering took longer than 8s; skipped" in (
+    assert "data/athletes.csv:2: slow-01: rendering took longer than 8s; skipped" in (
         done.stderr.splitlines())
     assert "guides: 2 built, 0 unchanged, 1 failed" in done.stderr
     for athlete_id in ("ada-02", "bo-03"):

@@ -31,6 +31,7 @@ from tests.guidekit import (
     notdef_codes,
     page_texts,
     pdffonts_rows,
+    plan_of,
     poppler_text,
 )
 
@@ -313,10 +314,9 @@ def test_serialising_each_stream_once_writes_the_same_bytes(example_inputs, monk
     from generator.publish.guides import GuideMaker
 
     maker = GuideMaker(example_inputs)
-    athlete = next(a for a in example_inputs.athletes if a.id == HARBOUR_ID)
-    brand = example_inputs.brand_for(athlete)
-    html = maker.renderer.guide_html(athlete, brand, example_inputs.modules_for(athlete),
-                                     example_inputs.timeline_for(athlete), "pdf")
+    plan = plan_of(example_inputs, HARBOUR_ID)
+    brand = plan.brand
+    html = maker.renderer.guide_html(plan, "pdf")
     pdf = maker.pdf_maker  # installs the speed-up
     doc = pdf.document(html, maker.base_url, maker.stylesheets(brand))
 

@@ -37,7 +37,7 @@ from pypdf import PdfReader
 from generator.core.errors import ConfigError
 from generator.load.brands import load_brand
 from generator.load.roster import Athlete
-from generator.publish.guides import guide_paths, plan_paths
+from generator.publish.layout import OutputLayout
 from generator.publish.plans import MIN_SECRET_LENGTH, plan_secret, plan_token
 from tests.conftest import (
     SCRATCH_BRAND_TOML,
@@ -363,8 +363,9 @@ def test_unsafe_ids_are_refused(bad_id):
 def test_output_paths_of_valid_ids_stay_inside_the_output_folder(tmp_path, good_id):
     athlete = Athlete.model_validate({**BASE_ROW, "id": good_id})
     out = tmp_path / "out"
-    paths = [*guide_paths(out, "clinic", athlete.id).values(),
-             *plan_paths(out, plan_token(b"k" * 32, athlete.id)).values()]
+    layout = OutputLayout(out)
+    paths = [*layout.guide_paths("clinic", athlete.id).values(),
+             *layout.plan_paths(plan_token(b"k" * 32, athlete.id)).values()]
     for path in paths:
         assert path.resolve().is_relative_to(out.resolve())
         assert path.name.startswith(("index.", "guide.", "plan.", f"{athlete.id}."))

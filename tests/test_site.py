@@ -239,15 +239,15 @@ def test_site_removes_pages_of_deleted_modules_but_keeps_plans(scratch_project, 
 
 
 def test_plan_pages_of_runners_no_longer_in_the_roster_are_removed(tmp_path):
-    from generator.cli.site import prune_plans
+    from generator.publish.layout import OutputLayout
 
     plans = tmp_path / "site" / "plans"
     for token in ("keep", "gone"):
         (plans / token).mkdir(parents=True)
         (plans / token / "index.html").write_text("private")
-    prune_plans(tmp_path, {"ada-01": "keep"})
+    assert OutputLayout(tmp_path).prune(plan_tokens=["keep"]) == 1
     assert [p.name for p in plans.iterdir()] == ["keep"]
-    prune_plans(tmp_path, None)  # plans disabled: nothing private stays online
+    OutputLayout(tmp_path).prune(plan_tokens=())  # plans disabled: nothing private stays
     assert list(plans.iterdir()) == []
 
 

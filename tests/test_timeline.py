@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 import generator.plan.timeline as timeline_mod
 from generator.load.brands import load_brands
 from generator.load.content import load_modules
-from generator.load.inputs import rules_of
 from generator.load.roster import Athlete, load_roster
+from generator.plan.guideplan import rules_of
 from generator.plan.timeline import PHASES, WEEKDAYS, Calendar, Rule, plan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from generator import __version__
+from generator.cli.report import write_report
 from generator.core.errors import (
     EXIT_INVALID_INPUT,
     EXIT_OK,
@@ -81,30 +82,30 @@ report_option = click.option(
 def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | None) -> None:
     """Validate content, brands and (optionally) a ROSTER; one line per problem."""
     from generator.load.inputs import load_inputs
+    from generator.plan.guideplan import plan_guide
 
     project = _project(ctx)
     inputs = load_inputs(project, roster)
+    plans = [plan_guide(inputs, a) for a in inputs.athletes]
+    problems = list(inputs.problems)
     if inputs.brands:
         from generator.render.renderer import Renderer, check_templates
 
-        inputs.problems += check_templates(Renderer(project.templates_dir, project), inputs)
-    if roster is not None:
-        for athlete in inputs.athletes:
-            for w in inputs.timeline_for(athlete).warnings:
-                inputs.problems.append(Problem(str(roster), None, f"{athlete.id}: {w}",
-                                               severity="warning"))
-    code = report_problems(inputs.problems, strict)
+        renderer = Renderer(project.templates_dir, project, inputs.context)
+        problems += check_templates(renderer, inputs, plans)
+    for plan in plans:
+        problems += plan.problems
+    code = report_problems(problems, strict)
     if not inputs.modules or not inputs.brands:
         code = EXIT_USAGE
+    errors = sum(p.severity == "error" for p in problems)
     summary = (f"{len(inputs.modules)} modules, {len(inputs.brands)} brands"
                + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
-               + f": {len(inputs.errors)} errors, {len(inputs.warnings)} warnings")
+               + f": {errors} errors, {len(problems) - errors} warnings")
     click.echo(summary, err=True)
-    from generator.cli.report import write_report
-
-    write_report(report, inputs.problems, {"modules": len(inputs.modules),
-                                           "brands": len(inputs.brands),
-                                           "athletes": len(inputs.athletes)})
+    write_report(report, "check", problems, {"modules": len(inputs.modules),
+                                             "brands": len(inputs.brands),
+                                             "athletes": len(inputs.athletes)})
     ctx.exit(code)
 
 
@@ -116,16 +117,17 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
 def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: bool) -> None:
     """Print each athlete's dated plan (a table, or JSON with --json)."""
     from generator.load.inputs import load_inputs
+    from generator.plan.guideplan import plan_guide
 
     inputs = load_inputs(_project(ctx), roster)
-    athletes = _select(inputs.athletes, athlete_id, roster)
-    plans = [inputs.timeline_for(a) for a in athletes]
+    plans = [plan_guide(inputs, a) for a in _select(inputs.athletes, athlete_id, roster)]
     if as_json:
-        click.echo(json.dumps([p.to_dict() for p in plans], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([p.timeline.to_dict() for p in plans], ensure_ascii=False,
+                              indent=2))
     else:
         from generator.cli.tables import print_timelines
 
-        print_timelines(plans, athletes)
+        print_timelines(plans)
     ctx.exit(report_problems(inputs.problems))
 
 
@@ -142,6 +144,7 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
     """Make one athlete's guide as PDF, HTML or ICS."""
     from generator.core.write import write_atomic
     from generator.load.inputs import load_inputs
+    from generator.plan.guideplan import plan_guide
     from generator.publish.guides import GuideMaker
 
     inputs = load_inputs(_project(ctx), roster)
@@ -149,7 +152,8 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
         raise UsageError(f"the roster has {len(inputs.athletes)} valid athletes; pick one "
                          "with --id ID")
     athlete = _select(inputs.athletes, athlete_id, roster)[0]
-    result = GuideMaker(inputs).make(athlete, (fmt,))
+    plan = plan_guide(inputs, athlete)
+    result = GuideMaker(inputs).make(plan, (fmt,))
     data = result.files[fmt]
     if str(output) == "-":
         sys.stdout.buffer.write(data)
@@ -157,7 +161,7 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
         target = output or Path(f"{athlete.id}.{fmt}")
         write_atomic(target, data)
         click.echo(f"wrote {target} ({len(data):,} bytes)", err=True)
-    ctx.exit(report_problems(inputs.problems + result.problems))
+    ctx.exit(report_problems(inputs.problems + list(plan.problems) + result.problems))
 
 
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -187,27 +191,20 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     last build (OUT/manifest.json) and removes guides of athletes no longer in
     the roster.
     """
-    from generator.build import build_guides
+    from generator.build import BuildOptions, build
     from generator.cli.progress import BatchProgress
-    from generator.load.inputs import load_inputs
     from generator.publish.batch import parse_shard
     from generator.publish.guides import parse_formats
 
     project = _project(ctx)
-    fmts = parse_formats(formats)
-    the_shard = parse_shard(shard)
-    inputs = load_inputs(project, roster)
-    summary = build_guides(inputs, out or project.output_dir, fmts, jobs=jobs, force=force,
-                           shard=the_shard, progress=BatchProgress())
-    problems = inputs.problems + summary.problems
-    code = report_problems(problems, strict)
-    click.echo(summary.line(), err=True)
-    from generator.cli.report import write_report
-
-    write_report(report, problems, summary.counts())
-    if summary.built + summary.unchanged == 0 and inputs.athletes and the_shard is None:
-        code = EXIT_USAGE
-    ctx.exit(code)
+    options = BuildOptions(site=False, roster=roster, formats=parse_formats(formats),
+                           jobs=jobs, force=force, shard=parse_shard(shard),
+                           progress=BatchProgress())
+    result = build(project, out or project.output_dir, options)
+    report_problems(result.problems, strict)
+    click.echo(result.guides.line(), err=True)
+    write_report(report, "batch", result.problems, result.summary())
+    ctx.exit(result.exit_code(strict))
 
 
 @cli.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from pathlib import Path
@@ -11,7 +10,8 @@ from pathlib import Path
 import click
 
 from generator.cli.app import _project, report_problems
-from generator.core.errors import EXIT_INVALID_INPUT, EXIT_USAGE, UsageError, display_path
+from generator.cli.report import write_report
+from generator.core.errors import EXIT_INVALID_INPUT, EXIT_USAGE, UsageError
 
 UNCONFIRMED_CHOICES = ("hold", "resend", "mark-sent")
 
@@ -67,6 +67,8 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     from generator.deliver.sendlog import RunLock, SendLog
     from generator.deliver.smtp import PASSWORD_ENV, SmtpTransport, parse_smtp_url
     from generator.load.inputs import load_inputs
+    from generator.plan.guideplan import plan_guide
+    from generator.publish.layout import OutputLayout
 
     if outbox is None and smtp_url is None:
         raise UsageError("give --outbox DIR (write messages for review) or --smtp URL "
@@ -82,34 +84,28 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     project = _project(ctx)
     transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None
     inputs = load_inputs(project, roster)
-    options.source = display_path(roster, project.root)
-    out_dir = out or project.output_dir
-    mailer = Mailer(inputs)
+    plans = [plan_guide(inputs, a) for a in inputs.athletes]
+    options.source = inputs.roster_source or str(roster)
+    options.lines = inputs.roster_lines
+    layout = OutputLayout(out or project.output_dir)
+    mailer = Mailer(inputs, layout.out)
 
-    lock = RunLock(out_dir / "sendlog.lock") if send else contextlib.nullcontext()
-    with lock, SendLog(out_dir / "sendlog.sqlite", readonly=not send) as log:
+    lock = RunLock(layout.sendlog_lock) if send else contextlib.nullcontext()
+    with lock, SendLog(layout.sendlog, readonly=not send) as log:
         delivery = Delivery(log, transport, options, echo=click.echo)
         try:
-            summary = delivery.run(inputs.athletes, mailer.compose)
+            summary = delivery.run(plans, mailer.compose)
         finally:
             if transport is not None:
                 transport.close()
 
-    problems = inputs.problems + mailer.problems
-    code = report_problems(problems)
-    for f in summary.failures:
-        field = f"{f['field']}: " if f["field"] else ""
-        click.echo(f"{f['path']}: {f['athlete_id']}: {field}{f['message']}", err=True)
+    problems = inputs.problems + [p for plan in plans for p in plan.problems] + mailer.problems
+    code = report_problems(problems + summary.failures)
     if summary.stopped:
         click.echo(f"error: stopped early: {summary.stopped}", err=True)
     click.echo(summary.line(send), err=True)
-    if report_path is not None:
-        from generator.core.write import write_atomic
-
-        entries = [dict(p.to_dict(), athlete_id=None, email=None) for p in problems]
-        report = dict(summary={k: v for k, v in vars(summary).items() if k != "failures"},
-                      sent=send, problems=entries + summary.failures)
-        write_atomic(report_path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    write_report(report_path, "email", problems + summary.failures,
+                 dict(summary.counts(), sent=send))
     if summary.failures or summary.stopped:
         code = EXIT_INVALID_INPUT
     if not inputs.athletes and inputs.errors:

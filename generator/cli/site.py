@@ -12,36 +12,12 @@ from pathlib import Path
 import click
 
 from generator.cli.app import _project, report_option, report_problems
-from generator.core.errors import EXIT_USAGE
+from generator.cli.report import write_report
 
 out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
                           default=None,
                           help="Output folder (default: the project's output folder).")
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-
-
-def plan_tokens(project, athletes) -> dict[str, str] | None:
-    """{athlete id: token} when plan pages are enabled; a missing secret is a ConfigError."""
-    from generator.publish.plans import plan_secret, plan_token
-
-    if not project.config.plans.enabled:
-        return None
-    secret = plan_secret(project.config.plans.secret_env)
-    return {a.id: plan_token(secret, a.id) for a in athletes}
-
-
-def prune_plans(out: Path, tokens: dict[str, str] | None) -> None:
-    """Remove plan folders of athletes no longer in the roster (or of a rotated secret):
-    a private page must not stay online after its runner was removed."""
-    import shutil
-
-    folder = out / "site" / "plans"
-    if not folder.is_dir():
-        return
-    keep = set((tokens or {}).values())
-    for path in sorted(folder.iterdir()):
-        if path.name not in keep:
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 @click.command()
@@ -60,38 +36,25 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
     Plan pages need the secret in $GUIDEGEN_PLAN_SECRET (or the variable named by
     [plans] secret_env); without it the build stops with exit code 2.
     """
-    from generator.build import build_guides
-    from generator.load.inputs import load_inputs
-    from generator.render.renderer import Renderer
-    from generator.render.site import build_site, site_built
+    from generator.build import BuildOptions
+    from generator.build import build as run_build
 
     project = _project(ctx)
     out = out or project.output_dir
-    plan_tokens(project, [])  # a missing secret fails before any work, not halfway
-    # load: everything first, every problem at once
-    inputs = load_inputs(project, project.roster_path)
-    if not inputs.modules or not inputs.brands:
-        report_problems(inputs.problems, strict)
-        click.echo("nothing to build: no valid content modules or brands", err=True)
-        ctx.exit(EXIT_USAGE)
-    tokens = plan_tokens(project, inputs.athletes)
-    # publish: the site, then guides and plan pages
-    site_problems = build_site(inputs, Renderer(project.templates_dir, project), out)
-    summary = build_guides(inputs, out, ("pdf", "html", "ics"), plan_tokens=tokens,
-                           jobs=jobs, force=force)
-    prune_plans(out, tokens)
-    problems = inputs.problems + site_problems + summary.problems
-    code = report_problems(problems, strict)
-    built = site_built(site_problems)
-    click.echo(f"site: {'written to ' + str(out / 'site') if built else 'not built'}; "
-               f"{summary.line()}"
-               + (f"; {len(tokens)} plan pages" if tokens is not None else ""), err=True)
-    from generator.cli.report import write_report
-
-    write_report(report, problems, {"site": built, **summary.counts()})
-    if not built and summary.built == 0:
-        code = EXIT_USAGE
-    ctx.exit(code)
+    result = run_build(project, out, BuildOptions(
+        site=True, roster=project.roster_path, plan_pages=True,
+        jobs=jobs, force=force))
+    report_problems(result.problems, strict)
+    if result.nothing:
+        click.echo(result.nothing, err=True)
+    else:
+        guides = result.guides.line() if result.guides is not None else "no roster"
+        site = f"written to {out / 'site'}" if result.site_built else "not built"
+        click.echo(f"site: {site}; {guides}"
+                   + (f"; {result.plan_pages} plan pages" if result.plan_pages is not None
+                      else ""), err=True)
+    write_report(report, "build", result.problems, result.summary())
+    ctx.exit(result.exit_code(strict))
 
 
 @click.command()
@@ -100,18 +63,16 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
 @click.pass_context
 def site(ctx: click.Context, out: Path | None, strict: bool) -> None:
     """Build only the public site into OUT/site/ (no guides, no PDFs)."""
-    from generator.load.inputs import load_inputs
-    from generator.render.renderer import Renderer
-    from generator.render.site import build_site, site_built
+    from generator.build import BuildOptions
+    from generator.build import build as run_build
 
     project = _project(ctx)
     out = out or project.output_dir
-    inputs = load_inputs(project)
-    problems = build_site(inputs, Renderer(project.templates_dir, project), out)
-    code = report_problems(inputs.problems + problems, strict)
-    built = site_built(problems)
-    click.echo(f"site: written to {out / 'site'}" if built else "site: not built", err=True)
-    ctx.exit(code if built else EXIT_USAGE)
+    result = run_build(project, out, BuildOptions(site=True))
+    report_problems(result.problems, strict)
+    click.echo(f"site: written to {out / 'site'}" if result.site_built else "site: not built",
+               err=True)
+    ctx.exit(result.exit_code(strict))
 
 
 @click.command()

@@ -8,9 +8,11 @@ from rich.table import Table
 PRESSURE_STYLE = {"light": "green", "moderate": "yellow", "firm": "red", "none": "bold magenta"}
 
 
-def print_timelines(plans, athletes, console: Console | None = None) -> None:
+def print_timelines(guide_plans, console: Console | None = None) -> None:
+    """One table per GuidePlan: date, time, session, pressure, phase; then its warnings."""
     console = console or Console()
-    for plan, athlete in zip(plans, athletes, strict=True):
+    for guide in guide_plans:
+        plan, athlete = guide.timeline, guide.athlete
         table = Table(title=f"{athlete.name} ({athlete.id}): {plan.race_name}, "
                       f"{plan.race_date:%a %d %b %Y}", title_justify="left")
         for col in ("date", "time", "session", "pressure", "phase"):

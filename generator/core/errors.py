@@ -44,6 +44,7 @@ class Problem:
     message: str
     field: str | None = None
     severity: str = "error"  # "error" or "warning"
+    athlete_id: str | None = None  # the runner it concerns, when it concerns one
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.core.errors import GuidegenError
+from generator.core.errors import GuidegenError, Problem
 from generator.core.write import write_atomic
 from generator.deliver.message import MessageError, Outgoing
 from generator.deliver.sendlog import Action, SendLog, decide
@@ -32,6 +32,7 @@ class Options:
     max_delay: float = 60.0
     rate: float | None = None  # messages per minute
     source: str = "roster"  # shown as the path of per-athlete problems
+    lines: dict[str, int] = field(default_factory=dict)  # athlete id -> roster row line
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -48,7 +49,9 @@ class Summary:
     failed: int = 0
     not_attempted: int = 0
     stopped: str | None = None
-    failures: list[dict] = field(default_factory=list)  # for --report and the exit code
+    failures: list[Problem] = field(default_factory=list)  # for --report and the exit code
+    attached: int = 0  # guides attached as the build wrote them
+    rendered: int = 0  # guides rendered for their message: missing or stale
 
     def line(self, send: bool) -> str:
         head = (f"email: {self.sent} sent" if send
@@ -60,14 +63,23 @@ class Summary:
             parts.append(f"{self.marked_sent} marked sent")
         if self.not_attempted:
             parts.append(f"{self.not_attempted} not attempted")
-        return ", ".join(parts)
+        line = ", ".join(parts)
+        if self.attached or self.rendered:
+            line += (f"; guides: {self.attached} attached as built, {self.rendered} rendered "
+                     "(missing or stale)")
+        return line
 
-    def fail(self, athlete_id: str, email: str | None, message: str, *, source: str,
-             field_: str | None = "email", severity: str = "error",
-             path: str | None = None, line: int | None = None) -> None:
-        self.failures.append(dict(path=path or source, line=line, athlete_id=athlete_id,
-                                  email=email, field=field_, message=message,
-                                  severity=severity))
+    def counts(self) -> dict:
+        """The counts for ``--report``."""
+        return {k: v for k, v in vars(self).items() if k != "failures"}
+
+    def fail(self, athlete_id: str, email: str | None, message: str, *,
+             where: tuple[str, int | None], field_: str | None = "email",
+             severity: str = "error") -> None:
+        """A failed recipient as a Problem, located at ``where`` (the athlete's roster row,
+        or the template line that failed)."""
+        text = f"{athlete_id}: {email}: {message}" if email else f"{athlete_id}: {message}"
+        self.failures.append(Problem(where[0], where[1], text, field_, severity, athlete_id))
 
 
 class Delivery:
@@ -84,37 +96,50 @@ class Delivery:
         self.summary = Summary()
         self._last_start: float | None = None
 
-    def run(self, athletes: Iterable, compose: Callable[[object], Outgoing]) -> Summary:
-        athletes = list(athletes)
-        for index, athlete in enumerate(athletes):
+    def run(self, plans: Iterable, compose: Callable[[object], Outgoing]) -> Summary:
+        """``compose`` makes a GuidePlan's message (``Mailer.compose``)."""
+        plans = list(plans)
+        for index, plan in enumerate(plans):
             try:
-                self.one(athlete, compose)
+                self.one(plan, compose)
             except RunStopped as exc:
                 self.summary.stopped = str(exc)
-                self.summary.not_attempted = len(athletes) - index - 1
+                self.summary.not_attempted = len(plans) - index - 1
                 self.echo(f"stopped: {exc}")
                 break
         return self.summary
 
-    def one(self, athlete, compose: Callable[[object], Outgoing]) -> None:
+    def _where(self, athlete_id: str) -> tuple[str, int | None]:
+        return self.options.source, self.options.lines.get(athlete_id)
+
+    def one(self, plan, compose: Callable[[object], Outgoing]) -> None:
         s, opts = self.summary, self.options
+        athlete = plan.athlete
         if not athlete.email:
             s.no_email += 1
             self.echo(_row("skipped", athlete.id, "no email address"))
             return
         try:
-            out = compose(athlete)
+            out = compose(plan)
         except MessageError as exc:
             s.failed += 1
-            s.fail(athlete.id, athlete.email, exc.message, source=opts.source, field_=exc.field)
+            s.fail(athlete.id, athlete.email, exc.message, where=self._where(athlete.id),
+                   field_=exc.field)
             self.echo(_row("failed", athlete.id, exc.message))
             return
         except GuidegenError as exc:  # a template error: this guide cannot be made
             s.failed += 1
-            s.fail(athlete.id, athlete.email, exc.message, source=opts.source, field_=None,
-                   path=exc.path, line=exc.line)
+            where = (exc.path, exc.line) if exc.path else self._where(athlete.id)
+            s.fail(athlete.id, athlete.email, exc.message, where=where, field_=None)
             self.echo(_row("failed", athlete.id, str(exc)))
             return
+        if out.rendered is None:
+            s.attached += 1
+        else:
+            s.rendered += 1
+            self.echo(_row("rendered", out.athlete_id, f"guide {out.rendered}: rendered for "
+                           "this message (run guidegen build or batch first to attach it "
+                           "as built)"))
         action = decide(self.log.rows(athlete.id), out.content_hash,
                         resend_changed=opts.resend_changed, unconfirmed=opts.unconfirmed)
         if action is Action.ALREADY_SENT:
@@ -130,7 +155,7 @@ class Delivery:
                    f"handed to the server. Look for Message-ID {out.message_id} in the "
                    "server's log, then rerun with --unconfirmed mark-sent (it arrived) or "
                    "--unconfirmed resend (it did not)")
-            s.fail(out.athlete_id, out.email, msg, source=opts.source)
+            s.fail(out.athlete_id, out.email, msg, where=self._where(out.athlete_id))
             self.echo(_row("unconfirmed", out.athlete_id, f"{out.email}: held; {msg}"))
         elif action is Action.MARK_SENT:
             if opts.send:
@@ -165,7 +190,7 @@ class Delivery:
             except TransportError as exc:  # bad credentials, TLS refused: nothing was sent
                 log.mark(out.athlete_id, out.content_hash, "failed", exc.message)
                 s.failed += 1
-                s.fail(out.athlete_id, out.email, exc.message, source=opts.source)
+                s.fail(out.athlete_id, out.email, exc.message, where=self._where(out.athlete_id))
                 raise RunStopped(exc.message) from None
             if result.outcome is Outcome.SENT:
                 log.mark(out.athlete_id, out.content_hash, "sent")
@@ -177,7 +202,7 @@ class Delivery:
                 s.unconfirmed += 1
                 s.fail(out.athlete_id, out.email, f"{result.detail}; Message-ID "
                        f"{out.message_id} (not retried, to avoid a duplicate)",
-                       source=opts.source)
+                       where=self._where(out.athlete_id))
                 self.echo(_row("unconfirmed", out.athlete_id, f"{out.email}: {result.detail}"))
                 return
             # FAILED or TRANSIENT: the server did not accept the message
@@ -192,7 +217,7 @@ class Delivery:
             detail = result.detail
             if result.outcome is Outcome.TRANSIENT:
                 detail = f"gave up after {attempt} attempts: {detail}"
-            s.fail(out.athlete_id, out.email, detail, source=opts.source)
+            s.fail(out.athlete_id, out.email, detail, where=self._where(out.athlete_id))
             self.echo(_row("failed", out.athlete_id, f"{out.email}: {detail}"))
             if result.unreachable:
                 raise RunStopped(result.detail)

@@ -1,12 +1,17 @@
 """Build one athlete's email: branded HTML + plain text, the PDF and ICS attached.
 
+The attachments are the guide files a build wrote (``OUT/guides/<brand>/<id>.pdf|ics``),
+used after checking them against the manifest (same input digest, same bytes); a guide
+that is missing or stale is rendered here instead, and counted. After a fresh build,
+composing messages never imports WeasyPrint.
+
 Every header goes through the ``email`` package (``EmailMessage`` +
 ``headerregistry.Address``): a CR or LF in a name, address or subject raises
 instead of starting a new header.  The content hash covers everything the
-recipient sees (addresses, subject, both bodies, logo, attachments) but not
-the Date header, so it says whether *this* message was already delivered;
-the Message-ID is derived from it, so a retry of the same content carries the
-same Message-ID.
+recipient sees (addresses, subject, both bodies, logo) and, for the attachments, the
+guide's input digest (the same inputs make the same PDF and ICS), but not the Date header,
+so it says whether *this* message was already delivered; the Message-ID is derived from
+it, so a retry of the same content carries the same Message-ID.
 """
 
 from __future__ import annotations
@@ -15,19 +20,21 @@ import base64
 import datetime as dt
 import email.utils
 import hashlib
-import os
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
+from pathlib import Path
 
 from generator.core.errors import GuidegenError, Problem
 from generator.load.inputs import Inputs
-from generator.publish.guides import GuideMaker
-from generator.render.renderer import DISCLAIMER, Renderer, facts_of
+from generator.plan.guideplan import GuidePlan
+from generator.publish.layout import OutputLayout
+from generator.publish.manifest import Manifest, input_digest, tree_digest
+from generator.render.renderer import DISCLAIMER, Renderer
 
 TEMPLATES = ("email/subject.txt.j2", "email/message.txt.j2", "email/message.html.j2")
-HASH_VERSION = b"guidegen-email-1"
+HASH_VERSION = b"guidegen-email-2"  # 2: attachments hashed by their guide's input digest
 
 
 class MessageError(GuidegenError):
@@ -52,6 +59,7 @@ class Outgoing:
     message_id: str
     message: EmailMessage
     sizes: dict[str, int] = field(default_factory=dict)  # attachment file name -> bytes
+    rendered: str | None = None  # why the guide was rendered for it (None: as built)
 
     @property
     def email(self) -> str:
@@ -91,15 +99,6 @@ def mailbox(name: str, addr: str, what: str) -> Address:
     return result
 
 
-def message_date(now: dt.datetime | None = None) -> dt.datetime:
-    """The Date header: SOURCE_DATE_EPOCH when set, else the wall clock (a sent
-    message is an event, not a build output)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    return now or dt.datetime.now(dt.UTC)
-
-
 def logo_part(logo_uri: str) -> tuple[str, str, bytes]:
     """(maintype, subtype, bytes) of the brand's ``data:`` logo."""
     head, _, data = logo_uri.partition(",")
@@ -126,14 +125,16 @@ def addresses(athlete, brand) -> tuple[Address, Address]:
     return sender, recipient
 
 
-def compose(athlete, brand, files: dict[str, bytes], renderer: Renderer, timeline,
+def compose(plan: GuidePlan, files: dict[str, bytes], guide_digest: str, renderer: Renderer,
             date: dt.datetime) -> Outgoing:
-    """The whole message for one athlete; ``files`` holds the guide's pdf and ics."""
+    """The whole message for one athlete; ``files`` holds the guide's pdf and ics, made
+    from inputs whose digest is ``guide_digest``."""
+    athlete, brand, timeline = plan.athlete, plan.brand, plan.timeline
     sender, recipient = addresses(athlete, brand)
     domain = sender.domain
     logo_cid = f"logo.{brand.id}@{domain}"
     names = {"pdf": f"{athlete.id}.pdf", "ics": f"{athlete.id}.ics"}
-    context = dict(athlete=athlete, brand=brand, timeline=timeline, facts=facts_of(timeline),
+    context = dict(athlete=athlete, brand=brand, timeline=timeline, facts=plan.facts,
                    disclaimer=DISCLAIMER, logo_src=f"cid:{logo_cid}", attachments=names)
     subject = " ".join(renderer.render(TEMPLATES[0], context, brand).split())
     if not subject:
@@ -145,7 +146,7 @@ def compose(athlete, brand, files: dict[str, bytes], renderer: Renderer, timelin
 
     digest = content_hash([str(sender).encode(), str(recipient).encode(), subject.encode(),
                            (brand.unsubscribe or "").encode(), text.encode(), html.encode(),
-                           logo, files["pdf"], files["ics"]])
+                           logo, guide_digest.encode()])
     msg = EmailMessage()
     try:
         msg["Subject"] = subject
@@ -173,17 +174,46 @@ def compose(athlete, brand, files: dict[str, bytes], renderer: Renderer, timelin
 
 
 class Mailer:
-    """Composes messages for a project: renders each guide, then its email."""
+    """Composes messages for a project from its built guides (see the module's doc)."""
 
-    def __init__(self, inputs: Inputs, *, now: dt.datetime | None = None):
+    def __init__(self, inputs: Inputs, out: Path, *, now: dt.datetime | None = None):
         self.inputs = inputs
-        self.guides = GuideMaker(inputs)
-        self.date = message_date(now)
-        self.problems: list[Problem] = []  # warnings from the guides (timeline, fetches)
+        self.layout = OutputLayout(out)
+        project = inputs.project
+        self.renderer = Renderer(project.templates_dir, project, inputs.context)
+        self.date = inputs.context.message_date(now)
+        self.problems: list[Problem] = []  # warnings from guides rendered here
+        self.attached = 0  # guides attached as the build wrote them
+        self.rendered = 0  # guides rendered here: missing or stale
+        self._templates = tree_digest(project.templates_dir)
+        self._config = project.config.model_dump_json()
+        self._manifests = [Manifest.load(path) for path in self.layout.manifests()]
+        self._maker = None
 
-    def compose(self, athlete) -> Outgoing:
-        addresses(athlete, self.inputs.brand_for(athlete))  # fail fast, before the PDF
-        result = self.guides.make(athlete, ("pdf", "ics"))
+    def guide(self, plan: GuidePlan) -> tuple[dict[str, bytes], str, str | None]:
+        """(files, input digest, why it was rendered here: None when attached as built)."""
+        digest = input_digest(plan, self._templates, self._config, self.inputs.context)
+        paths = self.layout.guide_paths(plan.brand.id, plan.id)
+        wanted = {fmt: self.layout.relative(paths[fmt]) for fmt in ("pdf", "ics")}
+        why = "not built"
+        for manifest in self._manifests:
+            files, found = manifest.built_files(plan.id, digest, wanted, self.layout.out)
+            if files is not None:
+                self.attached += 1
+                return files, digest, None
+            why = found or why
+        if self._maker is None:
+            from generator.publish.guides import GuideMaker
+
+            self._maker = GuideMaker(self.inputs, self.renderer)
+        result = self._maker.make(plan, ("pdf", "ics"))
         self.problems += result.problems
-        return compose(athlete, self.inputs.brand_for(athlete), result.files,
-                       self.guides.renderer, self.inputs.timeline_for(athlete), self.date)
+        self.rendered += 1
+        return result.files, digest, why
+
+    def compose(self, plan: GuidePlan) -> Outgoing:
+        addresses(plan.athlete, plan.brand)  # fail fast, before any guide is read or made
+        files, digest, why = self.guide(plan)
+        out = compose(plan, files, digest, self.renderer, self.date)
+        out.rendered = why
+        return out

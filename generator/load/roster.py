@@ -1,30 +1,34 @@
-"""Roster files (CSV, YAML, JSON) -> validated Athletes, plus located row errors."""
+"""Roster files (CSV, YAML, JSON) -> validated Athletes, plus located row errors.
+
+The Athlete model and its field rules live in :mod:`generator.load.athlete`; they are
+re-exported here, so ``from generator.load.roster import Athlete`` keeps working."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import re
-import unicodedata
 from pathlib import Path
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import ValidationError
 
-from generator.core.errors import Problem, bounded_repr, display_path, yaml_error_line
-from generator.core.vocab import Distance, Experience, Frequency, Weekday
-from generator.load.fields import iana_timezone
+from generator.core.errors import Problem, display_path, yaml_error_line
+from generator.load.athlete import (
+    EMAIL_RE,
+    ID_RE,
+    YEARS,
+    Athlete,
+    default_id,
+    short_repr,
+)
 from generator.load.yamllines import item_lines, load_yaml_document
+
+__all__ = [
+    "EMAIL_RE", "FIELDS", "ID_RE", "MAX_BYTES", "MAX_ROWS", "REQUIRED", "YEARS", "Athlete",
+    "default_id", "load_roster", "short_repr",
+]
 
 FIELDS = (
     "id", "name", "email", "race_name", "race_date", "distance", "training_start",
@@ -32,196 +36,10 @@ FIELDS = (
     "timezone", "notes",
 )
 REQUIRED = ("name", "race_name", "race_date")
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-EMAIL_RE = re.compile(
-    r"^[^@"
-    r"\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-                     *(f"lpt{i}" for i in range(10))}
 MAX_ROWS = 100_000
 # the whole file is read (and decoded) before parsing: refuse monsters up front.
 # YAML is parsed in pure Python (~0.2 MB/s), so its cap is lower: big rosters are CSV
 MAX_BYTES = {"csv": 32 * 2**20, "json": 32 * 2**20, "yaml": 8 * 2**20}
-_SHORT = bounded_repr(40)
-
-
-def short_repr(value) -> str:
-    """repr() bounded in time and length, whatever a YAML/JSON file put in ``value``."""
-    if isinstance(value, str):
-        return repr(value[:40])
-    text = _SHORT.repr(value)
-    return text if len(text) <= 43 else text[:40] + "..."
-
-
-_LINE_BREAK_RE = re.compile(r"[\r\n\t\x85\u2028\u2029]")
-
-
-def _no_controls(v: str) -> str:
-    if _CONTROL_RE.search(v):
-        raise ValueError("contains control characters")
-    return v
-
-
-def _one_line(v: str) -> str:
-    """Names end up in email headers, file metadata and table cells: no line breaks."""
-    if _LINE_BREAK_RE.search(v):
-        raise ValueError("contains control characters (line breaks or tabs)")
-    return _no_controls(v)
-
-
-class Athlete(BaseModel):
-    """One runner's race data. Every text field is plain text, never markup."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    id: str
-    name: str = Field(min_length=1, max_length=120)
-    email: str | None = None
-    race_name: str = Field(min_length=1, max_length=200)
-    race_date: dt.date
-    distance: Distance = "marathon"
-    training_start: dt.date
-    experience: Experience = "first"
-    massage_frequency: Frequency = "auto"
-    long_run_day: Weekday | None = None
-    focus_areas: tuple[str, ...] = ()
-    brand: str | None = None
-    locale: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
-    timezone: str | None = None
-    notes: str | None = Field(default=None, max_length=4000)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _defaults(cls, data):
-        if not isinstance(data, dict):
-            return data
-        data = {k: v for k, v in data.items() if v not in (None, "", [])}
-        if "race_date" in data and "training_start" not in data:
-            try:
-                race = _parse_date(data["race_date"])
-            except ValueError:
-                race = None
-            if race is not None:
-                data["training_start"] = race - dt.timedelta(weeks=16)
-        if ("id" not in data and isinstance(data.get("name"), str)
-                and isinstance(data.get("race_date"), str | dt.date)):
-            data["id"] = default_id(data["name"], str(data["race_date"]))
-        if isinstance(data.get("focus_areas"), str):
-            data["focus_areas"] = [a for a in data["focus_areas"].split(";")]
-        for key in ("distance", "experience", "massage_frequency", "long_run_day"):
-            if isinstance(data.get(key), str):
-                data[key] = data[key].strip().lower()
-        return data
-
-    @field_validator("race_date", "training_start", mode="before")
-    @classmethod
-    def _iso_date(cls, v):
-        return _parse_date(v)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not ID_RE.match(v):
-            raise ValueError("must be 1-64 of A-Z a-z 0-9 _ - (it names output files)")
-        if v.lower() in _WINDOWS_RESERVED:
-            raise ValueError(f"{v!r} is a reserved device name")
-        return v
-
-    @field_validator("name", "race_name", "brand", "timezone")
-    @classmethod
-    def _text(cls, v):
-        return _one_line(v) if isinstance(v, str) else v
-
-    @field_validator("notes")
-    @classmethod
-    def _multiline_text(cls, v):
-        return _no_controls(v) if isinstance(v, str) else v
-
-    @field_validator("notes", mode="before")
-    @classmethod
-    def _notes(cls, v):
-        # notes may span lines: keep \n and \t, refuse other control characters
-        if isinstance(v, str):
-            v = v.replace("\r\n", "\n").replace("\r", "\n")
-            if _CONTROL_RE.sub("", v.replace("\t", " ")) != v.replace("\t", " "):
-                raise ValueError("contains control characters")
-        return v
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v):
-        if v is not None and (len(v) > 254 or not EMAIL_RE.match(v)):
-            raise ValueError("not a valid email address")
-        return v
-
-    @field_validator("focus_areas", mode="before")
-    @classmethod
-    def _focus(cls, v):
-        if isinstance(v, list | tuple):
-            out = []
-            for item in v:
-                if not isinstance(item, str):
-                    raise ValueError("focus areas must be text")
-                item = item.strip().lower()
-                if item:
-                    if not re.match(r"^[\w -]{1,40}$", item):
-                        raise ValueError(f"{item[:40]!r} is not a valid focus area")
-                    out.append(item)
-            return tuple(out)
-        return v
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v):
-        return v if v is None else iana_timezone(v)
-
-    @field_validator("training_start")
-    @classmethod
-    def _order(cls, v: dt.date, info: ValidationInfo) -> dt.date:
-        # a field validator (race_date is validated first), so the row error names
-        # its field: "training_start: must be before race_date"
-        race = info.data.get("race_date")
-        if race is not None and v >= race:
-            raise ValueError("must be before race_date")
-        if race is not None and (race - v).days > 366:
-            raise ValueError("is more than a year before race_date")
-        return v
-
-
-YEARS = (1900, 2999)  # plans reach weeks around the race: 0001 or 9999 would overflow
-
-
-def _parse_date(v):
-    if isinstance(v, dt.datetime):
-        raise ValueError("must be a date (YYYY-MM-DD), not a date-time")
-    if isinstance(v, dt.date):
-        return _in_range(v)
-    if not isinstance(v, str):
-        raise ValueError(f"must be an ISO date YYYY-MM-DD (got {short_repr(v)})")
-    if not re.match(r"^\d{4}-\d{2}-\d{2}$", v.strip()):
-        raise ValueError(f"must be an ISO date YYYY-MM-DD (got {v[:30]!r})")
-    try:
-        day = dt.date.fromisoformat(v.strip())
-    except ValueError:
-        raise ValueError(f"{v.strip()} is not a real calendar date") from None
-    return _in_range(day)
-
-
-def _in_range(day: dt.date) -> dt.date:
-    if not YEARS[0] <= day.year <= YEARS[1]:
-        raise ValueError(f"{day.isoformat()} is outside the years {YEARS[0]}-{YEARS[1]}")
-    return day
-
-
-def default_id(name: str, race_date: str) -> str:
-    """Slug of the name + race date; non-Latin names fall back to a short hash."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
-    if not slug:
-        slug = "runner-" + hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{slug}-{race_date}"[:64]
 
 
 # ---------------------------------------------------------------- file readers
@@ -397,9 +215,12 @@ def _as_text(v):
 
 
 def load_roster(
-    path: Path, known_brands: set[str] | None = None, root: Path | None = None
+    path: Path, known_brands: set[str] | None = None, root: Path | None = None,
+    lines: dict[str, int] | None = None,
 ) -> tuple[list[Athlete], list[Problem]]:
-    """Load every valid athlete; each bad row becomes ``file:ROW: field: message``."""
+    """Load every valid athlete; each bad row becomes ``file:ROW: field: message``.
+
+    ``lines``, when given, receives each valid athlete's row line (id -> line)."""
     shown = display_path(path, root)
     kind = path.suffix.lower().lstrip(".")
     limit = MAX_BYTES["yaml" if kind in ("yaml", "yml") else "json" if kind == "json"
@@ -476,6 +297,8 @@ def load_roster(
                                         "as plain text", field=key, severity="warning"))
         seen[athlete.id] = line
         athletes.append(athlete)
+    if lines is not None:
+        lines.update((a.id, seen[a.id]) for a in athletes)
     return athletes, problems
 
 

@@ -51,13 +51,11 @@ class FastGuidePdf:
 
     # -- one part --------------------------------------------------------------
     def _html(self, guide, part: str, pages: PdfPages) -> str:
-        athlete, brand, modules, timeline = guide
-        return self.maker.renderer.guide_html(athlete, brand, modules, timeline, "pdf", part,
-                                              pages)
+        return self.maker.renderer.guide_html(guide, "pdf", part, pages)
 
     def _document(self, guide, html: str):
         m = self.maker
-        return m.pdf_maker.document(html, m.base_url, m.stylesheets(guide[1]))
+        return m.pdf_maker.document(html, m.base_url, m.stylesheets(guide.brand))
 
     def _personal(self, guide, part: str, pages: PdfPages):
         """A part laid out for this athlete only (never cached)."""
@@ -67,7 +65,7 @@ class FastGuidePdf:
                 count: bool = True) -> list:
         """A part's pages, laid out once per distinct HTML and brand."""
         html = self._html(guide, part, pages)
-        key = (guide[1].id, hashlib.sha256(html.encode()).digest())
+        key = (guide.brand.id, hashlib.sha256(html.encode()).digest())
         if key in cache:
             cache.move_to_end(key)
             self.stats["reused"] += count
@@ -99,10 +97,12 @@ class FastGuidePdf:
         return numbered
 
     # -- the whole guide -------------------------------------------------------
-    def render(self, athlete, brand, modules, timeline) -> tuple[bytes, list[str]]:
+    def render(self, guide) -> tuple[bytes, list[str]]:
+        """``guide`` is a GuidePlan; returns the PDF and the URLs the fetcher refused."""
         pdf = self.maker.pdf_maker
         refused_from = len(pdf.refused)
-        guide = (athlete, brand, modules, timeline)
+        athlete, brand, modules, timeline = guide.athlete, guide.brand, guide.modules, \
+            guide.timeline
         kinds = {s.module for s in timeline.sessions if s.module}
         has_shared = any(m.slug not in kinds for m in modules)
 
@@ -132,7 +132,7 @@ class FastGuidePdf:
             n_toc = len(toc)
             self.stats["relayouts"] += 1
         else:  # numbering did not settle: a straightforward render is always right
-            data, _ = self.maker.full_pdf(*guide)
+            data, _ = self.maker.full_pdf(guide)
             return data, pdf.refused[refused_from:]
         self._toc_pages[toc_shape] = n_toc
 

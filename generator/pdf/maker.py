@@ -13,6 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 from generator.core.errors import DependencyError
+from generator.pdf import internals
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -147,7 +148,8 @@ class PdfMaker:
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
-        _serialise_streams_once()
+        if internals.reuse_supported():  # pydyf as proven: each stream serialised once
+            _serialise_streams_once()
         self.refused: list[str] = []
         self.fetcher = make_fetcher(allowed_roots, self.refused)
         self.variant = VARIANTS[variant]

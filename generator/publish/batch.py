@@ -1,5 +1,6 @@
-"""Fast batches: a process pool of workers that keep their WeasyPrint state,
-incremental rebuilds from the manifest, deterministic shards and progress.
+"""The worker pool: every (changed) guide of a roster rendered and written in parallel,
+workers that keep their WeasyPrint state, incremental rebuilds from the manifest,
+deterministic shards and progress.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from generator.core.errors import GuidegenError, Problem, UsageError, display_pa
 from generator.core.parallel import cores
 from generator.core.write import remove_stale_temps, write_atomic
 from generator.load.inputs import Inputs
-from generator.publish.guides import PLAN, GuideMaker, guide_paths, plan_paths
-from generator.publish.manifest import MANIFEST, Manifest, guide_digest, tree_digest
+from generator.plan.guideplan import GuidePlan
+from generator.publish.guides import PLAN, GuideMaker
+from generator.publish.layout import OutputLayout
+from generator.publish.manifest import Manifest, input_digest, output_digest, tree_digest
 
 FAST_PATH_MIN_GUIDES = 6  # per worker, see _worth_fast_path
 WORKER_GUIDES = 250  # per worker before it is replaced (see _run_pool)
@@ -106,18 +109,19 @@ def _on_alarm(signum, frame):
     raise GuideTimeout()
 
 
-def _make_one(maker: GuideMaker, athlete, want, formats, token, out: Path):
-    """Render one athlete and write its files; returns (id, files, problems, error),
-    the error being one line of text or a Problem located in a template."""
+def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Path):
+    """Render one athlete's guide and write its files; returns (id, files, problems,
+    error), files being {relative path: sha256}, the error one line of text or a Problem
+    located in a template."""
     inputs = maker.inputs
-    brand = inputs.brand_for(athlete)
+    athlete = plan.athlete
     timeout = guide_timeout()
     if "pdf" in want:  # WeasyPrint's import and fonts (once per worker): not this guide's time
         _ = maker.pdf_maker
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(timeout)
     try:
-        result = maker.make(athlete, want)
+        result = maker.make(plan, want)
     except GuideTimeout:
         return athlete.id, [], [], f"rendering took longer than {timeout}s; skipped"
     except GuidegenError as exc:
@@ -130,20 +134,20 @@ def _make_one(maker: GuideMaker, athlete, want, formats, token, out: Path):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
-    written = []
-    paths = guide_paths(out, brand.id, athlete.id)
+    layout = OutputLayout(out)
+    targets = [(path, result.files[fmt]) for fmt, path in
+               layout.guide_paths(plan.brand.id, athlete.id).items() if fmt in formats]
+    if token is not None:
+        targets += [(path, result.files[fmt]) for fmt, path in layout.plan_paths(token).items()]
+    written = {}
     try:
-        for fmt in formats:
-            write_atomic(paths[fmt], result.files[fmt])
-            written.append(paths[fmt])
-        if token is not None:
-            for fmt, path in plan_paths(out, token).items():
-                write_atomic(path, result.files[fmt])
-                written.append(path)
+        for path, data in targets:
+            write_atomic(path, data)
+            written[layout.relative(path)] = hashlib.sha256(data).hexdigest()
     except OSError as exc:  # disk full, permissions: this guide fails, the batch goes on
-        return athlete.id, [], result.problems, _one_line(f"cannot write {exc.filename}: "
+        return athlete.id, {}, result.problems, _one_line(f"cannot write {exc.filename}: "
                                                           f"{exc.strerror}")
-    return athlete.id, [str(p.relative_to(out)) for p in written], result.problems, None
+    return athlete.id, written, result.problems, None
 
 
 def _one_line(text: str) -> str:
@@ -151,47 +155,47 @@ def _one_line(text: str) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _work(athlete, want, formats, token, out):
-    return _make_one(_MAKER, athlete, want, formats, token, out)
+def _work(plan, want, formats, token, out):
+    return _make_one(_MAKER, plan, want, formats, token, out)
 
 
 # ----------------------------------------------------------------- the batch
 
-def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
+def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[str, ...], *,
               plan_tokens: dict[str, str] | None = None, jobs: int | None = None,
               force: bool = False, shard: tuple[int, int] | None = None,
               progress=None) -> Summary:
-    """Build every (changed) guide of the roster; one failure never stops the rest."""
+    """Build every (changed) guide of ``plans``; one failure never stops the rest.
+
+    Guides of athletes no longer planned are removed (through the layout's prune)."""
     started = time.perf_counter()
     summary = Summary()
+    layout = OutputLayout(out)
     out.mkdir(parents=True, exist_ok=True)
     # temp files of a batch that was killed mid-write (never counted as outputs)
     remove_stale_temps(out, recursive=False)
-    remove_stale_temps(out / "guides", out / "site")
-    manifest_name = MANIFEST if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
-    manifest = Manifest.load(out / manifest_name)
+    remove_stale_temps(layout.guides, layout.site)
+    manifest = Manifest.load(layout.manifest(shard))
     templates = tree_digest(inputs.project.templates_dir)
+    config = inputs.project.config.model_dump_json()
     want = formats if plan_tokens is None else tuple(dict.fromkeys((*formats, "pdf", "ics",
                                                                      PLAN)))
-    athletes = [a for a in inputs.athletes if in_shard(a.id, shard)]
+    plans = [p for p in plans if in_shard(p.id, shard)]
 
     # which outputs are stale, which are current, which belong to athletes now gone
     todo, digests = [], {}
-    for a in athletes:
-        token = plan_tokens.get(a.id) if plan_tokens else None
-        digests[a.id] = guide_digest(inputs, a, templates, want, token)
-        if force or not manifest.is_current(a.id, digests[a.id], out):
-            todo.append(a)
+    for plan in plans:
+        token = plan_tokens.get(plan.id) if plan_tokens else None
+        inputs_digest = input_digest(plan, templates, config, inputs.context)
+        digests[plan.id] = (output_digest(inputs_digest, want, token), inputs_digest)
+        if force or not manifest.is_current(plan.id, digests[plan.id][0], out):
+            todo.append(plan)
         else:
             summary.unchanged += 1
-    present = {a.id for a in athletes}
-    for gone in sorted(set(manifest.outputs) - present):
-        for rel in manifest.outputs.pop(gone).get("files", []):
-            target = (out / rel).resolve()
-            if target.is_relative_to(out.resolve()) and target.is_file():
-                target.unlink()
-                _prune_empty(target.parent, out)
-        summary.removed += 1
+    present = {p.id for p in plans}
+    gone = sorted(set(manifest.outputs) - present)
+    layout.prune(gone=[rel for a in gone for rel in manifest.outputs.pop(a).get("files", [])])
+    summary.removed = len(gone)
     if progress is not None:
         progress.start(len(todo))
 
@@ -200,7 +204,7 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
         summary.problems.extend(problems)
         if error is None:
             summary.built += 1
-            manifest.record(athlete_id, digests[athlete_id], files)
+            manifest.record(athlete_id, *digests[athlete_id], files)
         else:
             summary.failed += 1
             manifest.outputs.pop(athlete_id, None)
@@ -208,8 +212,9 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
                 summary.problems.append(Problem(error.path, error.line,
                                                 f"{athlete_id}: {error.message}"))
             else:
-                summary.problems.append(Problem(inputs.project.settings.roster or "roster",
-                                                None, f"{athlete_id}: {error}"))
+                summary.problems.append(Problem(inputs.roster_source or "roster",
+                                                inputs.roster_lines.get(athlete_id),
+                                                f"{athlete_id}: {error}"))
         if progress is not None:
             progress.advance()
         now = time.perf_counter()
@@ -218,14 +223,23 @@ def run_batch(inputs: Inputs, out: Path, formats: tuple[str, ...], *,
             last_save[0] = now
 
     jobs = max(1, jobs or cores())
+    fast = _worth_fast_path(len(todo), min(jobs, max(1, len(todo))))
+    if "pdf" in want and todo and fast:
+        from generator.pdf import internals
+
+        fast = internals.reuse_supported()  # else one warning, and plain rendering
+        warning = internals.fallback_warning()
+        if warning:
+            summary.problems.append(Problem("weasyprint", None, warning, severity="warning"))
     if jobs == 1 or len(todo) <= 1:
         maker = GuideMaker(inputs)
-        maker.fast = _worth_fast_path(len(todo), 1)
-        for a in todo:
-            token = plan_tokens.get(a.id) if plan_tokens else None
-            done(_make_one(maker, a, want, formats, token, out))
+        maker.fast = fast
+        for plan in todo:
+            token = plan_tokens.get(plan.id) if plan_tokens else None
+            done(_make_one(maker, plan, want, formats, token, out))
     else:
-        _run_pool(inputs, todo, want, formats, plan_tokens, out, min(jobs, len(todo)), done)
+        _run_pool(inputs, todo, want, formats, plan_tokens, out, min(jobs, len(todo)), done,
+                  fast)
     manifest.save()
     if progress is not None:
         progress.stop()
@@ -246,12 +260,11 @@ def worker_guides() -> int:
     return _env_count("GUIDEGEN_WORKER_GUIDES", WORKER_GUIDES)
 
 
-def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done) -> None:
+def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast) -> None:
     """Fresh workers every worker_guides() guides each: WeasyPrint's native memory
     (Pango, HarfBuzz, fontconfig) grows slowly with every guide while Python's object
     count stays flat, so recycling keeps a worker's peak memory bounded however long
     the roster (tests/test_batch.py)."""
-    fast = _worth_fast_path(len(todo), jobs)  # one choice for the whole batch
     step = worker_guides() * jobs
     for start in range(0, len(todo), step):
         _run_workers(inputs, todo[start:start + step], want, formats, plan_tokens, out,
@@ -268,22 +281,13 @@ def _run_workers(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast
         limit = jobs * 4
         while True:
             while len(pending) < limit:
-                a = next(queue, None)
-                if a is None:
+                plan = next(queue, None)
+                if plan is None:
                     break
-                token = plan_tokens.get(a.id) if plan_tokens else None
-                pending.add(pool.submit(_work, a, want, formats, token, out))
+                token = plan_tokens.get(plan.id) if plan_tokens else None
+                pending.add(pool.submit(_work, plan, want, formats, token, out))
             if not pending:
                 break
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 done(fut.result())
-
-
-def _prune_empty(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_relative_to(stop):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent

@@ -1,21 +1,20 @@
-"""One athlete's guide in every format: HTML, PDF, ICS.
+"""One athlete's guide in every format: HTML, PDF, ICS (and the private plan page).
 
-Formats are a registry keyed by name (Lektor-style) so an unknown one is a
-clear error, and PDF support (WeasyPrint) is only loaded when asked for.
+PDF support (WeasyPrint) is only loaded when a PDF is asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from generator.core.errors import Problem, UsageError
 from generator.load.inputs import Inputs
+from generator.plan.guideplan import GuidePlan
 from generator.publish.ics import make_ics
+from generator.publish.layout import FORMATS, PLAN
 from generator.render.renderer import Renderer
 
-FORMATS = ("pdf", "html", "ics")
-PLAN = "plan"  # the private web page (HTML in "plan" mode), made beside the formats
+__all__ = ["FORMATS", "PLAN", "GuideMaker", "GuideResult", "parse_formats"]
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -40,7 +39,7 @@ class GuideMaker:
     def __init__(self, inputs: Inputs, renderer: Renderer | None = None):
         self.inputs = inputs
         project = inputs.project
-        self.renderer = renderer or Renderer(project.templates_dir, project)
+        self.renderer = renderer or Renderer(project.templates_dir, project, inputs.context)
         self._pdf = None
         self._fast = None
         self.base_url = inputs.project.root.as_uri() + "/"
@@ -57,62 +56,44 @@ class GuideMaker:
 
     def stylesheets(self, brand) -> list:
         maker = self.pdf_maker
-        css = [maker.stylesheet(self.renderer.asset(name, brand),
-                                self.renderer.asset_url(name, brand))
-               for name in ("assets/guide.css", "assets/print.css")]
-        return css
+        return [maker.stylesheet(self.renderer.asset(name, brand),
+                                 self.renderer.asset_url(name, brand))
+                for name in ("assets/guide.css", "assets/print.css")]
 
-    def full_pdf(self, athlete, brand, modules, timeline) -> tuple[bytes, list]:
+    def full_pdf(self, plan: GuidePlan) -> tuple[bytes, list]:
         """The straightforward render: the whole guide laid out in one go."""
-        html = self.renderer.guide_html(athlete, brand, modules, timeline, "pdf")
-        return self.pdf_maker.pdf(html, self.base_url, self.stylesheets(brand),
-                                  identifier=f"{brand.id}/{athlete.id}")
+        html = self.renderer.guide_html(plan, "pdf")
+        return self.pdf_maker.pdf(html, self.base_url, self.stylesheets(plan.brand),
+                                  identifier=f"{plan.brand.id}/{plan.id}")
 
-    def paper(self, brand) -> str:
-        return self.inputs.project.settings.paper or brand.paper
+    def _fast_pdf(self, plan: GuidePlan) -> tuple[bytes, list]:
+        from generator.pdf import internals
 
-    def make(self, athlete, formats: tuple[str, ...]) -> GuideResult:
-        inputs = self.inputs
-        brand = inputs.brand_for(athlete)
-        modules = inputs.modules_for(athlete)
-        timeline = inputs.timeline_for(athlete)
-        result = GuideResult(athlete.id)
-        source = inputs.project.settings.roster or "roster"
-        for w in timeline.warnings:
-            result.problems.append(Problem(source, None, f"{athlete.id}: {w}",
-                                           severity="warning"))
+        if not internals.reuse_supported():  # WeasyPrint changed: plain rendering
+            return self.full_pdf(plan)
+        if self._fast is None:
+            from generator.pdf.fastpdf import FastGuidePdf
+
+            self._fast = FastGuidePdf(self)
+        return self._fast.render(plan)
+
+    def make(self, plan: GuidePlan, formats: tuple[str, ...]) -> GuideResult:
+        """The guide's files in ``formats``; ``problems`` holds what rendering found (the
+        plan's own warnings stay in ``plan.problems``)."""
+        result = GuideResult(plan.id)
+        source = self.inputs.roster_source or "roster"
+        line = self.inputs.roster_lines.get(plan.id)
         if "html" in formats:
-            result.files["html"] = self.renderer.guide_html(
-                athlete, brand, modules, timeline, "html").encode()
+            result.files["html"] = self.renderer.guide_html(plan, "html").encode()
         if PLAN in formats:
-            result.files[PLAN] = self.renderer.guide_html(
-                athlete, brand, modules, timeline, "plan").encode()
+            result.files[PLAN] = self.renderer.guide_html(plan, "plan").encode()
         if "pdf" in formats:
-            if self.fast:
-                if self._fast is None:
-                    from generator.pdf.fastpdf import FastGuidePdf
-
-                    self._fast = FastGuidePdf(self)
-                data, refused = self._fast.render(athlete, brand, modules, timeline)
-            else:
-                data, refused = self.full_pdf(athlete, brand, modules, timeline)
+            data, refused = self._fast_pdf(plan) if self.fast else self.full_pdf(plan)
             result.files["pdf"] = data
             for url in dict.fromkeys(refused):  # a URL may be refused in several layouts
-                result.problems.append(Problem(source, None, f"{athlete.id}: refused to fetch "
+                result.problems.append(Problem(source, line, f"{plan.id}: refused to fetch "
                                                f"{url} (only data: URLs and project files are "
                                                "allowed)", severity="warning"))
         if "ics" in formats:
-            result.files["ics"] = make_ics(athlete, brand, timeline)
+            result.files["ics"] = make_ics(plan, self.inputs.context)
         return result
-
-
-def guide_paths(out: Path, brand_id: str, athlete_id: str) -> dict[str, Path]:
-    """Output paths come from validated ids only (never raw text)."""
-    folder = out / "guides" / brand_id
-    return {fmt: folder / f"{athlete_id}.{fmt}" for fmt in FORMATS}
-
-
-def plan_paths(out: Path, token: str) -> dict[str, Path]:
-    """The private plan page folder: output/site/plans/<token>/."""
-    folder = out / "site" / "plans" / token
-    return {PLAN: folder / "index.html", "pdf": folder / "guide.pdf", "ics": folder / "plan.ics"}

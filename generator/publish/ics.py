@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from generator import __version__
+from generator.core.context import BuildContext
 
 PRESSURE_WORDS = {"light": "light pressure", "moderate": "moderate pressure",
                   "firm": "firm pressure"}
-
-
-def _stamp(timeline) -> dt.datetime:
-    """DTSTAMP must exist but must not be 'now': SOURCE_DATE_EPOCH, else training start."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    return dt.datetime.combine(timeline.training_start, dt.time(0, 0), tzinfo=dt.UTC)
 
 
 def session_uid(athlete_id: str, brand_id: str, kind: str, index: int) -> str:
@@ -27,7 +19,9 @@ def session_uid(athlete_id: str, brand_id: str, kind: str, index: int) -> str:
     return f"{athlete_id}.{kind}.{index}@{brand_id}.guidegen"
 
 
-def make_ics(athlete, brand, timeline, sequence: int = 0) -> bytes:
+def make_ics(plan, context: BuildContext, sequence: int = 0) -> bytes:
+    """A GuidePlan's timeline as an iCalendar file (DTSTAMP from the build context)."""
+    athlete, brand, timeline = plan.athlete, plan.brand, plan.timeline
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//guidegen//guidegen {__version__}//EN")
     cal.add("version", "2.0")
@@ -38,7 +32,7 @@ def make_ics(athlete, brand, timeline, sequence: int = 0) -> bytes:
                                             f"({brand.name})"))
     cal.add("x-wr-timezone", brand.timezone)
     tz = ZoneInfo(brand.timezone)
-    stamp = _stamp(timeline)
+    stamp = context.stamp(timeline.training_start)
     counters: dict[str, int] = {}
     for s in timeline.sessions:
         index = counters.get(s.kind, 0)

@@ -1,17 +1,15 @@
-"""output/manifest.json: which outputs were built from which input hashes."""
+"""OUT/manifest.json: which outputs were built from which input hashes (and their bytes' hashes,
+so email can attach a built guide after checking it)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import __version__
 from generator.core.write import write_atomic
-
-MANIFEST = "manifest.json"
 
 
 def tree_digest(*folders: Path | None) -> str:
@@ -27,21 +25,26 @@ def tree_digest(*folders: Path | None) -> str:
     return h.hexdigest()
 
 
-def guide_digest(inputs, athlete, templates_digest: str, formats, token: str | None) -> str:
-    """Every input one athlete's outputs depend on, in one hash."""
-    brand = inputs.brand_for(athlete)
+def input_digest(plan, templates_digest: str, config_json: str, context) -> str:
+    """Every input one athlete's guide depends on, whatever formats are made of it: the
+    tool's version, the athlete, brand, modules, templates, project settings and the build
+    context. The send log compares these to tell a changed guide from an unchanged one."""
     parts = [
         __version__,
-        athlete.model_dump_json(),
-        brand.digest,
-        *(f"{m.slug}:{m.digest}" for m in inputs.modules_for(athlete)),
+        plan.athlete.model_dump_json(),
+        plan.brand.digest,
+        *(f"{m.slug}:{m.digest}" for m in plan.modules),
         templates_digest,
-        ",".join(formats),
-        token or "",
-        inputs.project.config.model_dump_json(),
-        os.environ.get("SOURCE_DATE_EPOCH", ""),
+        config_json,
+        context.key,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def output_digest(inputs: str, formats, token: str | None) -> str:
+    """The input digest plus what was made of it (formats, plan-page token)."""
+    return hashlib.sha256("\n".join([inputs, ",".join(formats), token or ""]).encode()
+                          ).hexdigest()
 
 
 @dataclass
@@ -63,8 +66,34 @@ class Manifest:
         return bool(entry and entry.get("digest") == digest
                     and all((out / f).is_file() for f in entry.get("files", [])))
 
-    def record(self, athlete_id: str, digest: str, files: list[str]) -> None:
-        self.outputs[athlete_id] = {"digest": digest, "files": sorted(files)}
+    def record(self, athlete_id: str, digest: str, inputs: str, files: dict[str, str]) -> None:
+        """``files``: relative path -> sha256 of the bytes written."""
+        self.outputs[athlete_id] = {"digest": digest, "inputs": inputs,
+                                    "files": {k: files[k] for k in sorted(files)}}
+
+    def built_files(self, athlete_id: str, inputs: str, wanted: dict[str, str],
+                    out: Path) -> tuple[dict[str, bytes] | None, str | None]:
+        """The files ``wanted`` (name -> path relative to ``out``) as built from inputs
+        with digest ``inputs``, read and checked against their recorded sha256; else
+        (None, why not) with why None when this manifest has no entry for the athlete."""
+        entry = self.outputs.get(athlete_id)
+        if not entry:
+            return None, None
+        files = entry.get("files")
+        if entry.get("inputs") != inputs or not isinstance(files, dict):
+            return None, "stale (its inputs changed since it was built)"
+        found = {}
+        for name, rel in wanted.items():
+            if rel not in files:
+                return None, f"not built as {name}"
+            try:
+                data = (out / rel).read_bytes()
+            except OSError:
+                return None, f"{rel} is missing"
+            if hashlib.sha256(data).hexdigest() != files[rel]:
+                return None, f"{rel} changed since it was built"
+            found[name] = data
+        return found, None
 
     def save(self) -> None:
         data = {"generator": __version__,

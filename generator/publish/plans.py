@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import os
-from pathlib import Path
 
 from generator.core.errors import ConfigError
 
@@ -32,5 +31,11 @@ def plan_token(secret: bytes, athlete_id: str) -> str:
     return base64.b32encode(digest).decode().lower()
 
 
-def plan_dir(site_out: Path, token: str) -> Path:
-    return site_out / "plans" / token
+def plan_tokens(plans_config, ids) -> dict[str, str] | None:
+    """{athlete id: token} when plan pages are enabled ([plans] in guidegen.toml), else
+    None; a missing or short secret is a ConfigError (raised before any work when called
+    with no ids)."""
+    if not plans_config.enabled:
+        return None
+    secret = plan_secret(plans_config.secret_env)
+    return {i: plan_token(secret, i) for i in ids}

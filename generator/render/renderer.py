@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup
 
+from generator.core.context import BuildContext
 from generator.core.errors import Problem, RenderError, display_path
-from generator.load.content import Module, shift_headings
+from generator.load.content import shift_headings
+
+if TYPE_CHECKING:  # the site renders no guides: it needs no planner
+    from generator.plan.guideplan import GuidePlan
 
 DISCLAIMER = (
     "This guide is general information about sports massage, not medical advice. "
@@ -37,17 +40,6 @@ def date_short(d: dt.date) -> str:
 
 def date_iso(d: dt.date) -> str:
     return d.isoformat()
-
-
-def build_date() -> dt.date | None:
-    """The build date shown in outputs comes only from SOURCE_DATE_EPOCH."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return None
-    try:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    except (ValueError, OverflowError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -86,16 +78,6 @@ def css_string(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Facts:
-    days_total: int
-    weeks_total: int
-    pre_race: object
-    post_race: object
-    maintenance_count: int
-    first_session: object
-
-
-@dataclass(frozen=True)
 class Visual:
     phases: list
     marks: list
@@ -119,15 +101,6 @@ def visual_timeline(timeline) -> Visual:
     marks = [dict(x=round(x(s.date) + 50 / span, 3), date=s.date, kind=s.kind,
                   pressure=s.pressure, label=s.title) for s in timeline.sessions]
     return Visual(phases, marks, round(x(timeline.race_date) + 50 / span, 3), start, end)
-
-
-def facts_of(timeline) -> Facts:
-    days = (timeline.race_date - timeline.training_start).days
-    pre = timeline.of_kind("pre-race")
-    post = timeline.of_kind("post-race")
-    massages = [s for s in timeline.sessions if s.kind != "race"]
-    return Facts(days, math.ceil(days / 7), pre[0] if pre else None, post[0] if post else None,
-                 len(timeline.of_kind("maintenance")), massages[0] if massages else None)
 
 
 @functools.lru_cache(maxsize=64)  # one booking URL per brand, asked for by every guide
@@ -167,9 +140,10 @@ _COMPILED = _CompiledTemplates()
 class Renderer:
     """Renders guides (and, later, site pages) for a project."""
 
-    def __init__(self, templates_dir: Path, project):
+    def __init__(self, templates_dir: Path, project, context: BuildContext | None = None):
         self.templates_dir = templates_dir
         self.project = project
+        self.context = context or BuildContext.from_env()
         self._envs: dict[str | None, jinja2.Environment] = {}
 
     def env(self, brand=None) -> jinja2.Environment:
@@ -224,9 +198,10 @@ class Renderer:
         _source, filename, _ = env.loader.get_source(env, name)
         return Path(filename).resolve().as_uri()
 
-    def guide_context(self, athlete, brand, modules: list[Module], timeline, mode: str,
-                      part: str = "all", pdf_pages: PdfPages | None = None) -> dict:
+    def guide_context(self, plan: GuidePlan, mode: str, part: str = "all",
+                      pdf_pages: PdfPages | None = None) -> dict:
         settings = self.project.settings
+        athlete, brand, timeline = plan.athlete, plan.brand, plan.timeline
         kinds = {}
         for s in timeline.sessions:
             if s.module:
@@ -234,7 +209,7 @@ class Renderer:
         gms = [GuideModule(m.slug, m.title, m.summary, Markup(shift_headings(m.html, 1)),
                            tuple(dict.fromkeys(kinds.get(m.slug, ()))),
                            m.slug in kinds, 0)
-               for m in modules]
+               for m in plan.modules]
         # personalised modules first, then the shared ones, numbered in that order
         gms.sort(key=lambda g: not g.personal)
         gms = [replace(g, index=i) for i, g in enumerate(gms, 1)]
@@ -246,22 +221,22 @@ class Renderer:
             athlete=athlete,
             timeline=timeline,
             modules=gms,
-            facts=facts_of(timeline),
+            facts=plan.facts,
             visual=visual_timeline(timeline),
             qr_svg=qr_svg(brand.booking_url, brand.colors.text),
             disclaimer=DISCLAIMER,
-            build_date=build_date(),
+            build_date=self.context.build_date,
             part=part,
             pdf_pages=pdf_pages or PdfPages(),
         )
 
-    def guide_html(self, athlete, brand, modules, timeline, mode: str = "html",
-                   part: str = "all", pdf_pages: PdfPages | None = None) -> str:
-        ctx = self.guide_context(athlete, brand, modules, timeline, mode, part, pdf_pages)
-        return self.render("guide.html.j2", ctx, brand)
+    def guide_html(self, plan: GuidePlan, mode: str = "html", part: str = "all",
+                   pdf_pages: PdfPages | None = None) -> str:
+        ctx = self.guide_context(plan, mode, part, pdf_pages)
+        return self.render("guide.html.j2", ctx, plan.brand)
 
 
-def check_templates(renderer: Renderer, inputs) -> list[Problem]:
+def check_templates(renderer: Renderer, inputs, plans: list[GuidePlan]) -> list[Problem]:
     """What ``guidegen check`` says about templates: every template compiles (the
     project's and each brand's overrides), and, for each brand with an athlete in the
     roster, that athlete's guide renders in every mode (an undefined variable only
@@ -281,19 +256,17 @@ def check_templates(renderer: Renderer, inputs) -> list[Problem]:
             except jinja2.TemplateSyntaxError as exc:
                 note(RenderError(f"template syntax error: {exc.message}",
                                  path=exc.filename or name, line=exc.lineno))
-    samples = {}
-    for athlete in inputs.athletes:
-        samples.setdefault(inputs.brand_for(athlete).id, athlete)
-    for brand_id, athlete in samples.items():
-        brand, modules = inputs.brands[brand_id], inputs.modules_for(athlete)
-        if "guide.html.j2" not in renderer.env(brand).list_templates():
+    samples: dict[str, GuidePlan] = {}
+    for plan in plans:
+        samples.setdefault(plan.brand.id, plan)
+    for plan in samples.values():
+        if "guide.html.j2" not in renderer.env(plan.brand).list_templates():
             continue  # no guide template at all: nothing to try (a build says so)
-        timeline = inputs.timeline_for(athlete)
         for mode, part in (("html", "all"), ("plan", "all"), ("pdf", "all"), ("pdf", "cover"),
                            ("pdf", "toc"), ("pdf", "body"), ("pdf", "closing"),
                            ("pdf", "shared"), ("pdf", "frame")):
             try:
-                renderer.guide_html(athlete, brand, modules, timeline, mode, part)
+                renderer.guide_html(plan, mode, part)
             except RenderError as exc:
                 note(exc)
     return list(found.values())

@@ -1,21 +1,18 @@
 """The public marketing site: landing page, one page per module, about/booking page,
-sitemap.xml, robots.txt, an Atom feed and a 404 page, written to ``out/site/``.
+sitemap.xml, robots.txt, an Atom feed and a 404 page.
 
-Pages are rendered in memory first (:func:`render_site`), then written (:func:`build_site`):
-the live preview and the real build share one code path. Internal links are relative
-(the site works under any base path and from a plain file server); canonical, Open Graph,
-sitemap and feed URLs are absolute, from ``base_url``. Private plan pages live in
-``plans/`` beside the site but are never linked, listed or pruned from here.
+Pages are rendered in memory here (:func:`render_site`) and written by
+``generator.publish.site``: the live preview and the real build share one code path.
+Internal links are relative (the site works under any base path and from a plain file
+server); canonical, Open Graph, sitemap and feed URLs are absolute, from ``base_url``.
+Private plan pages live in ``plans/`` beside the site but are never linked or listed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import struct
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,15 +20,14 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from generator.core.errors import GuidegenError, Problem, display_path
+from generator.core.errors import Problem
 from generator.core.parallel import pmap
 from generator.core.vocab import DAY_NAMES
-from generator.core.write import write_atomic
 from generator.load.brands import Brand
 from generator.load.content import Module
-from generator.render.renderer import DISCLAIMER, build_date
+from generator.render.renderer import DISCLAIMER
 
-PLANS = "plans"
+PLANS = "plans"  # private plan pages: never linked, listed or pruned by the site
 ABOUT = "about"
 RESERVED_SLUGS = {ABOUT, "assets", PLANS}
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -39,9 +35,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # A page renders in about 0.3 ms: below this many pages, forking workers (and copying
 # their memory on write) costs more than it saves (measured on 2 cores).
 RENDER_MIN_PAGES = 800
-WRITE_THREADS = 4  # site files written at once
-# Feed dates must never come from the wall clock: SOURCE_DATE_EPOCH, else this fixed date.
-FALLBACK_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -106,15 +99,6 @@ def site_pages(inputs, modules: list[Module]) -> list[Page]:
     pages.append(Page(f"{ABOUT}/", "site/about.html.j2", f"About {brand.name} and booking",
                       f"{about} Book a sports massage at {brand.name}.", "website"))
     return pages
-
-
-def site_date() -> dt.datetime:
-    """The one date of the site (feed, sitemap): SOURCE_DATE_EPOCH, never the wall clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    try:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC) if epoch else FALLBACK_DATE
-    except (ValueError, OverflowError):
-        return FALLBACK_DATE
 
 
 def days_text(days) -> str:
@@ -221,7 +205,7 @@ class SiteRenderer:
         return org
 
     def structured_data(self, page: Page) -> dict:
-        url, date = self.url(page.path), build_date()
+        url, date = self.url(page.path), self.renderer.context.build_date
         kind = ("Article" if page.module is not None else "WebSite" if page.path == ""
                 else "AboutPage")
         data = {"@context": "https://schema.org", "@type": kind, "url": url,
@@ -256,7 +240,8 @@ class SiteRenderer:
         b = self.brand
         ctx = dict(
             lang=self.settings.language, site=self.settings, brand=b, page=page, root=root,
-            home=root or "./", modules=modules, disclaimer=DISCLAIMER, build_date=build_date(),
+            home=root or "./", modules=modules, disclaimer=DISCLAIMER,
+            build_date=self.renderer.context.build_date,
             logo=f"{root}assets/{self.logo_name}", open_days=self._open_days,
             palette=self._palette,
             canonical=None, jsonld=None, prev=None, next=None,
@@ -308,7 +293,7 @@ class SiteRenderer:
 
     def sitemap(self, pages: list[Page]) -> bytes:
         urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-        date = build_date()
+        date = self.renderer.context.build_date
         for page in pages:
             url = ET.SubElement(urlset, "url")
             ET.SubElement(url, "loc").text = self.url(page.path)
@@ -317,7 +302,7 @@ class SiteRenderer:
         return _xml(urlset)
 
     def feed(self, pages: list[Page]) -> bytes:
-        updated = site_date().isoformat().replace("+00:00", "Z")
+        updated = self.renderer.context.site_date.isoformat().replace("+00:00", "Z")
         feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": self.settings.language})
         ET.SubElement(feed, "id").text = self.base
         ET.SubElement(feed, "title").text = self.settings.title
@@ -372,61 +357,3 @@ def render_site(inputs, renderer) -> tuple[dict[str, bytes], list[Problem]]:
         return {}, [SiteNotBuilt("guidegen.toml", None, f"the site brand {name!r} did not load; "
                             "the site was not built", key)]
     return SiteRenderer(inputs, renderer).render()
-
-
-def build_site(inputs, renderer, out: Path) -> list[Problem]:
-    """Render the site and write it to ``out/site/``; files the site no longer makes are
-    removed (``plans/`` excepted: it belongs to the guide build). A template error becomes
-    a located problem rather than an exception."""
-    try:
-        files, problems = render_site(inputs, renderer)
-    except GuidegenError as exc:
-        path = display_path(Path(exc.path), inputs.project.root) if exc.path else "templates"
-        return [SiteNotBuilt(path, exc.line, exc.message)]
-    if not files:
-        return problems
-    site = out / "site"
-
-    def write(item) -> bool:
-        # hundreds of small pages: no fsync each (one sync below for all of them)
-        return write_atomic(site / item[0], item[1], durable=False)
-
-    # creating folders and files is mostly the kernel's work, done outside the GIL:
-    # a few threads keep both cores busy with it
-    with ThreadPoolExecutor(WRITE_THREADS) as pool:
-        written = any(list(pool.map(write, sorted(files.items()))))
-    if written:
-        os.sync()
-    prune(site, set(files))
-    return problems
-
-
-def prune(site: Path, keep: set[str]) -> None:
-    """Remove public files of an earlier build that this build did not make, then the
-    folders left empty. One scan of the tree (symlinked folders are not entered)."""
-    found: list[tuple[tuple[str, ...], os.DirEntry]] = []
-    left: dict[tuple[str, ...], int] = {}  # folder -> entries still in it
-
-    def scan(folder: str, parts: tuple[str, ...]) -> None:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                here = (*parts, entry.name)
-                found.append((here, entry))
-                left[parts] = left.get(parts, 0) + 1
-                if entry.is_dir(follow_symlinks=False):
-                    scan(entry.path, here)
-
-    if not site.is_dir():
-        return
-    scan(str(site), ())
-    for parts, entry in sorted(found, key=lambda item: item[0], reverse=True):  # deepest first
-        if parts[0] == PLANS:
-            continue
-        if entry.is_file():
-            if "/".join(parts) not in keep:
-                os.unlink(entry.path)
-                left[parts[:-1]] -= 1
-        elif entry.is_dir() and not (any(Path(entry.path).iterdir()) if entry.is_symlink()
-                                     else left.get(parts, 0)):
-            os.rmdir(entry.path)
-            left[parts[:-1]] -= 1

@@ -1,0 +1,74 @@
+"""The WeasyPrint and pydyf internals guidegen relies on, checked in one place.
+
+Reusing laid-out pages (fastpdf.py), replaying their painting (paintcache.py) and
+serialising each stream once (maker.py) reach below WeasyPrint's public API. They were
+proven (byte-identical to a plain render, tests/test_fastpdf.py and tests/test_pdf.py)
+against the versions in ``PROVEN``, which pyproject.toml pins. If an installed release
+lacks any name listed in ``NEEDED``, guides are rendered the plain way (the same pages,
+slower) and the build says so once, instead of crashing.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+
+PROVEN = "weasyprint 70.x with pydyf 0.13.x"
+
+# (module, attribute path): classes and functions that must exist, plus attributes that
+# are set in a constructor (looked up among the names its code assigns).
+NEEDED = (
+    ("weasyprint.formatting_structure.boxes", "MarginBox"),
+    ("weasyprint.document", "Page.paint"),
+    ("weasyprint.document", "Page.__init__:_page_box"),
+    ("weasyprint.document", "Document.copy"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_fonts"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_resources"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_tags"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_ctm_stack"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_images"),
+    ("pydyf", "_to_bytes"),
+    ("pydyf", "Stream.data"),
+    ("pydyf", "PDF.write"),
+    ("pydyf", "Dictionary"),
+)
+
+
+def _has(module_name: str, path: str) -> bool:
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    dotted, _, assigned = path.partition(":")
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    if assigned:
+        code = getattr(obj, "__code__", None)
+        return code is not None and assigned in code.co_names
+    return True
+
+
+def missing() -> list[str]:
+    """Names in ``NEEDED`` that the installed WeasyPrint/pydyf do not have."""
+    return [f"{module}.{path.replace(':', ' sets ')}" for module, path in NEEDED
+            if not _has(module, path)]
+
+
+@functools.cache
+def reuse_supported() -> bool:
+    """True when the fast path's internals are all present (checked once per process)."""
+    return not missing()
+
+
+def fallback_warning() -> str | None:
+    """The one warning a build prints when it falls back to plain rendering."""
+    if reuse_supported():
+        return None
+    import weasyprint
+
+    gone = missing()
+    return (f"WeasyPrint {weasyprint.__version__} lacks internals that guidegen's fast PDF "
+            f"path uses ({', '.join(gone[:3])}{', ...' if len(gone) > 3 else ''}); guides "
+            f"are rendered the plain way (same pages, slower). Proven with {PROVEN}.")

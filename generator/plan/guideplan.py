@@ -1,0 +1,90 @@
+"""One athlete's guide, planned once: ``plan_guide(inputs, athlete) -> GuidePlan``.
+
+Everything after this phase (the manifest's input digest, the HTML and PDF, the ICS, the
+plan page, the email, ``check``, ``timeline`` and the live preview) takes the same
+``GuidePlan`` instead of planning the athlete again from the loaded inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from generator.core.errors import Problem
+from generator.plan.timeline import Calendar, Rule, Session, Timeline, plan
+
+if TYPE_CHECKING:
+    from generator.load.brands import Brand
+    from generator.load.content import Module
+    from generator.load.inputs import Inputs
+    from generator.load.roster import Athlete
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The numbers a guide's text and an email quote."""
+
+    days_total: int
+    weeks_total: int
+    pre_race: Session | None
+    post_race: Session | None
+    maintenance_count: int
+    first_session: Session | None
+
+
+@dataclass(frozen=True)
+class GuidePlan:
+    """What one athlete's guide is made of, in every format and channel."""
+
+    athlete: Athlete
+    brand: Brand
+    modules: tuple[Module, ...]
+    timeline: Timeline
+    facts: Facts
+    problems: tuple[Problem, ...] = ()  # planning warnings, located at the roster given
+
+    @property
+    def id(self) -> str:
+        return self.athlete.id
+
+
+def rules_of(modules) -> list[Rule]:
+    """The planner's rules from the modules' ``sessions`` front matter."""
+    rules = []
+    for m in modules:
+        for r in m.sessions:
+            window = r.days_before or r.days_after or (0, 0)
+            rules.append(Rule(r.kind, r.pressure, r.duration, tuple(window), r.stop,
+                              r.frequency, m.slug))
+    return rules
+
+
+def calendar_of(brand: Brand) -> Calendar:
+    """When the brand's clinic can see a runner."""
+    return Calendar.from_names(brand.open_days, brand.appointment_time, brand.timezone)
+
+
+def facts_of(timeline: Timeline) -> Facts:
+    days = (timeline.race_date - timeline.training_start).days
+    pre = timeline.of_kind("pre-race")
+    post = timeline.of_kind("post-race")
+    massages = [s for s in timeline.sessions if s.kind != "race"]
+    return Facts(days, math.ceil(days / 7), pre[0] if pre else None, post[0] if post else None,
+                 len(timeline.of_kind("maintenance")), massages[0] if massages else None)
+
+
+def plan_guide(inputs: Inputs, athlete: Athlete, roster_source: str | None = None) -> GuidePlan:
+    """Plan one athlete of ``inputs``: brand, modules, timeline, facts and warnings.
+
+    Warnings are located at ``roster_source`` (default: the roster the inputs were loaded
+    from, as the user named it) and the athlete's row in it.
+    """
+    brand = inputs.brand_for(athlete)
+    modules = tuple(inputs.modules_for(athlete))
+    timeline = plan(athlete, rules_of(modules), calendar_of(brand))
+    source = roster_source or inputs.roster_source or "roster"
+    line = inputs.roster_lines.get(athlete.id)
+    problems = tuple(Problem(source, line, f"{athlete.id}: {w}", severity="warning")
+                     for w in timeline.warnings)
+    return GuidePlan(athlete, brand, modules, timeline, facts_of(timeline), problems)
