@@ -1,11 +1,14 @@
 # make demo  - create .venv, install, build the example project into output/
-# make test  - create .venv, install with test extras, run pytest
+# make test  - install the system packages and axe-core the tests need
+#              (scripts/setup-test-env.sh), create .venv with test extras, run pytest in parallel
 # make bench - run the benchmarks (writes benchmarks/results.md)
 # make profile - where one guide's PDF time goes, part by part
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# pytest-xdist workers; `make test PYTEST_WORKERS=0` runs in one process
+PYTEST_WORKERS ?= auto
 
 .PHONY: demo test bench profile lint clean
 
@@ -27,8 +30,12 @@ demo: $(VENV)/.installed
 	$(BIN)/guidegen build --out output
 	@echo "Open output/site/index.html and output/guides/"
 
-test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The setup script runs first: on a fresh Debian it also installs python3-venv, which making
+# .venv needs. It is quick when everything is already installed.
+test:
+	PYTHON='$(PYTHON)' bash scripts/setup-test-env.sh
+	@$(MAKE) --no-print-directory $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet pelican markdown

@@ -45,6 +45,21 @@ def _pango_version() -> str | None:
     return lib.pango_version_string().decode()
 
 
+PANGO_MIN = (1, 44)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """'1.50.12' -> (1, 50, 12): versions compare by number, not as strings ("1.9" is
+    older than "1.44")."""
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(c for c in piece if c.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
 def font_families() -> set[str]:
     if not shutil.which("fc-list"):
         return set()
@@ -64,7 +79,7 @@ def _has_lang(lang: str) -> bool:
 def run_checks(wanted_fonts: list[str] | None = None) -> list[Check]:
     checks = []
     pango = _pango_version()
-    checks.append(Check("Pango", pango is not None and pango >= "1.44",
+    checks.append(Check("Pango", pango is not None and version_tuple(pango) >= PANGO_MIN,
                         f"version {pango}" if pango else "not found",
                         f"{APT} libpango-1.0-0 libpangoft2-1.0-0"))
     hb = _library(["harfbuzz"])

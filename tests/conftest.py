@@ -1,17 +1,25 @@
-"""Shared fixtures: scratch projects (Lektor / MkDocs style) and a CLI runner.
+"""Shared fixtures and the one copy of each test helper.
 
-``scratch_project`` builds a tiny, valid project under ``tmp_path``; a test
-overrides or removes single files and asserts on the result. ``run_cli``
-runs ``guidegen`` in-process (Click's CliRunner) from a given folder and
-returns exit code, stdout and stderr separately.
+The helpers are plain functions, importable by helper modules and module-scoped
+fixtures (``from conftest import ...`` or ``from tests.conftest import ...``):
+
+* ``REPO_ROOT``: the repository root, which is also the shipped example project;
+* ``invoke_cli``: ``guidegen`` in-process (Click's CliRunner) from a given folder,
+  with exit code, stdout and stderr separately; the ``run_cli`` fixture returns it;
+* ``copy_example``: parts of the example project copied into a folder, optionally
+  with a smaller roster and files written over it; ``scratch_project`` uses it to
+  build a tiny, valid project (Lektor / MkDocs style) under ``tmp_path``;
+* ``tree``: {relative path: sha256} of every file under a folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import hashlib
 import inspect
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +27,8 @@ import pytest
 from click.testing import CliRunner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_ROSTER = REPO_ROOT / "data" / "athletes.csv"
+EXAMPLE_PARTS = ("guidegen.toml", "content", "brands", "templates")
 
 SCRATCH_TOML = """\
 [project]
@@ -101,6 +111,59 @@ SCRATCH_FILES: dict[str, str] = {
 }
 
 
+def copy_example(
+    target: Path,
+    parts: Iterable[str] = EXAMPLE_PARTS,
+    *,
+    athletes: Iterable[str] | None = None,
+    files: Mapping[str, str | bytes | None] | None = None,
+) -> Path:
+    """Copy ``parts`` of the example project (files or folders under ``REPO_ROOT``) into
+    ``target`` and return ``target``.
+
+    ``athletes``: also write ``data/athletes.csv`` with only these rows of the example
+    roster (header first, roster order; every id must exist). ``files``: then write these
+    texts or bytes, relative to ``target``, over the copy; ``None`` removes a file.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    for rel in parts:
+        source, dest = REPO_ROOT / rel, target / rel
+        if source.is_dir():
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
+    if athletes is not None:
+        wanted = set(athletes)
+        lines = EXAMPLE_ROSTER.read_text(encoding="utf-8").splitlines(keepends=True)
+        rows = [line for line in lines[1:] if line.split(",", 1)[0] in wanted]
+        assert len(rows) == len(wanted), f"not all of {sorted(wanted)} are in the roster"
+        roster = target / "data" / "athletes.csv"
+        roster.parent.mkdir(parents=True, exist_ok=True)
+        roster.write_text(lines[0] + "".join(rows), encoding="utf-8")
+    for rel, text in (files or {}).items():
+        path = target / rel
+        if text is None:
+            path.unlink(missing_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+    return target
+
+
+def tree(folder: Path, skip: Iterable[str] = ()) -> dict[str, str]:
+    """{POSIX path relative to ``folder``: sha256 hex} of every file below ``folder``,
+    except those whose name matches one of the ``skip`` patterns (fnmatch, e.g.
+    ``"manifest*"``)."""
+    skip = tuple(skip)
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not any(fnmatch.fnmatchcase(p.name, pat) for pat in skip)}
+
+
 class ScratchProject:
     """Factory: ``scratch_project({"content/x.md": "...", "data/athletes.csv": None})``.
 
@@ -127,18 +190,7 @@ class ScratchProject:
         root.mkdir(parents=True)
         wanted: dict[str, str | bytes | None] = dict(self.defaults) if defaults else {}
         wanted.update(files or {})
-        for rel in copy:
-            shutil.copytree(REPO_ROOT / rel, root / rel)
-        for rel, text in wanted.items():
-            if text is None:
-                continue
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(text, bytes):
-                path.write_bytes(text)
-            else:
-                path.write_text(text, encoding="utf-8")
-        return root
+        return copy_example(root, copy, files=wanted)
 
 
 @pytest.fixture
@@ -172,13 +224,18 @@ def _runner() -> CliRunner:
     return CliRunner()
 
 
-def invoke_cli(args: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> CliResult:
-    """Run ``guidegen ARGS`` in-process with ``cwd`` as the working folder."""
+def invoke_cli(args: list, cwd: Path, env: Mapping[str, str] | None = None, *,
+               catch_exceptions: bool = True) -> CliResult:
+    """Run ``guidegen ARGS`` in-process with ``cwd`` as the working folder.
+
+    ``catch_exceptions=False`` lets an unexpected exception propagate (for module-scoped
+    fixtures, where a traceback is more useful than a stored exception).
+    """
     from generator.cli import cli
 
     with contextlib.chdir(cwd):
         result = _runner().invoke(cli, [str(a) for a in args], env=dict(env or {}),
-                                  prog_name="guidegen", catch_exceptions=True)
+                                  prog_name="guidegen", catch_exceptions=catch_exceptions)
     exc = result.exception
     if isinstance(exc, SystemExit):
         exc = None

@@ -27,9 +27,8 @@ from generator.load.project import load_project
 from generator.plan.guideplan import GuidePlan, plan_guide
 from generator.publish.guides import GuideMaker, GuideResult
 from generator.render.renderer import date_long
+from tests.conftest import EXAMPLE_ROSTER, REPO_ROOT  # defined once there; re-exported here
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_ROSTER = REPO_ROOT / "data" / "athletes.csv"
 EPOCH = "1790000000"  # 2026-09-21, the Makefile's demo value: fixes "Prepared ..." and DTSTAMP
 HARBOUR_ID = "hb-zoe-01"  # A4, notes, first marathon
 SUMMIT_ID = "sm-ana-11"  # Letter, serif brand font
@@ -252,18 +251,6 @@ def run_python(code: str, cwd: Path, env: dict[str, str] | None = None,
     full.update(env or {})
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full, timeout=timeout,
                           capture_output=True, text=True)
-
-
-def cli(args: list, cwd: Path, env: dict[str, str] | None = None):
-    """``guidegen ARGS`` in-process from ``cwd`` (for module-scoped fixtures; tests use the
-    ``run_cli`` fixture). Returns Click's Result (exit_code, stdout, stderr)."""
-    from click.testing import CliRunner
-
-    from generator.cli import cli as command
-
-    with contextlib.chdir(cwd):
-        return CliRunner().invoke(command, [str(a) for a in args], env=dict(env or {}),
-                                  prog_name="guidegen", catch_exceptions=False)
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

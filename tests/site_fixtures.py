@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import pytest
 from browser_util import chromium
-from sitekit import ExampleBuild, copy_example, run_build
+from conftest import copy_example
+from sitekit import ATHLETES, ExampleBuild, run_build
 
 
 @pytest.fixture(scope="session")
 def example_build(tmp_path_factory: pytest.TempPathFactory) -> ExampleBuild:
-    root = copy_example(tmp_path_factory.mktemp("example"))
+    root = copy_example(tmp_path_factory.mktemp("example"), athletes=ATHLETES)
     return run_build(root, root / "output")
 
 

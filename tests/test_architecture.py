@@ -23,8 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO_ROOT
+
 PACKAGE = "generator"
-PACKAGE_DIR = Path(__file__).resolve().parents[1] / PACKAGE
+PACKAGE_DIR = REPO_ROOT / PACKAGE
 MAX_LINES = 400
 
 LAYERS = {

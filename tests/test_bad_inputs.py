@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCRATCH_BRAND_TOML, SCRATCH_LOGO_SVG
+from tests.conftest import REPO_ROOT, SCRATCH_BRAND_TOML, SCRATCH_LOGO_SVG
 
 # ---------------------------------------------------------------- the project
 
@@ -100,7 +100,6 @@ LEVELS = "abcdefghi"
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{LEVELS[i]}: &{LEVELS[i]} [" + ", ".join([f"*{LEVELS[i - 1]}"] * 9) + "]\n"
     for i in range(1, 9))  # nine lines; 9**9 values once expanded
-REPO_ROOT = Path(__file__).resolve().parents[1]
 GUIDE_J2 = (REPO_ROOT / "templates" / "guide.html.j2").read_text(encoding="utf-8")
 COVER_J2 = (REPO_ROOT / "templates" / "partials" / "cover.j2").read_text(encoding="utf-8")
 BRAND_TEMPLATES = "brands/other/templates"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +9,9 @@ from generator.build import BuildOptions
 from generator.build import build as run_build
 from generator.load.project import load_project
 from generator.publish.batch import in_shard, parse_shard
+from tests.conftest import tree
 
+MANIFESTS = ("manifest*",)  # tree(skip=...): the build manifests are not compared
 ROSTER_HEADER = "id,name,race_name,race_date,massage_frequency,notes\n"
 
 
@@ -18,12 +19,6 @@ def roster(n: int, note: str = "") -> str:
     rows = [f"r{i:03d},Runner {i},Test Marathon,2027-0{1 + i % 8}-1{i % 9},weekly,{note}"
             for i in range(n)]
     return ROSTER_HEADER + "\n".join(rows) + "\n"
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(
-                "manifest")}
 
 
 def build(root: Path, out: Path, formats=("html", "ics"), **kw):
@@ -47,12 +42,12 @@ def test_one_changed_row_rebuilds_exactly_that_guide(scratch_project, tmp_path):
     root = scratch_project({"data/athletes.csv": roster(5)}, copy=("templates",))
     out = tmp_path / "out"
     build(root, out, jobs=1)
-    before = tree(out)
+    before = tree(out, skip=MANIFESTS)
     text = (root / "data/athletes.csv").read_text().replace("Runner 3,", "Runner Three,")
     (root / "data/athletes.csv").write_text(text)
     summary = build(root, out, jobs=1)
     assert (summary.built, summary.unchanged) == (1, 4)
-    after = tree(out)
+    after = tree(out, skip=MANIFESTS)
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed == {"guides/clinic/r003.html", "guides/clinic/r003.ics"}
 
@@ -102,7 +97,8 @@ def test_parallel_build_is_byte_identical_to_serial(scratch_project, tmp_path):
     serial = build(root, tmp_path / "serial", jobs=1)
     parallel = build(root, tmp_path / "parallel", jobs=2)
     assert serial.built == parallel.built == 8
-    assert tree(tmp_path / "serial") == tree(tmp_path / "parallel")
+    assert (tree(tmp_path / "serial", skip=MANIFESTS)
+            == tree(tmp_path / "parallel", skip=MANIFESTS))
 
 
 def test_union_of_shards_equals_the_unsharded_build(scratch_project, tmp_path):
@@ -113,11 +109,11 @@ def test_union_of_shards_equals_the_unsharded_build(scratch_project, tmp_path):
     for i in (1, 2, 3):
         out = tmp_path / f"shard{i}"
         counts.append(build(root, out, jobs=1, shard=(i, 3)).built)
-        part = tree(out)
+        part = tree(out, skip=MANIFESTS)
         assert not set(part) & set(union), "shards overlap"
         union.update(part)
     assert sum(counts) == 12
-    assert union == tree(tmp_path / "whole")
+    assert union == tree(tmp_path / "whole", skip=MANIFESTS)
 
 
 def test_shard_assignment_is_stable_and_complete():
@@ -186,6 +182,7 @@ def test_workers_are_replaced_every_few_guides_with_the_same_output(scratch_proj
     monkeypatch.setenv("GUIDEGEN_WORKER_GUIDES", "2")
     recycled = build(root, tmp_path / "recycled", jobs=2)
     assert serial.built == recycled.built == 9
-    assert tree(tmp_path / "serial") == tree(tmp_path / "recycled")
+    assert (tree(tmp_path / "serial", skip=MANIFESTS)
+            == tree(tmp_path / "recycled", skip=MANIFESTS))
     pids = started.read_text().split()
     assert len(pids) == len(set(pids)) == 6  # 9 guides, 4 per pool of two: 3 pools

@@ -7,14 +7,13 @@ import shutil
 import pytest
 
 from generator.load.brands import load_brands
+from tests.conftest import copy_example
 
 
 @pytest.fixture
-def brands_dir(tmp_path, example_root):
+def brands_dir(tmp_path):
     """A copy of the example brands, ready to be broken."""
-    target = tmp_path / "brands"
-    shutil.copytree(example_root / "brands", target)
-    return target
+    return copy_example(tmp_path, ("brands",)) / "brands"
 
 
 def _break(brands_dir, old: str, new: str, brand: str = "summit") -> None:

@@ -9,47 +9,25 @@ files; this covers the whole ``build``.)
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.guidekit import EPOCH, REPO_ROOT
+from tests.conftest import copy_example, tree
+from tests.guidekit import EPOCH
 
-PROJECT_PARTS = ("guidegen.toml", "brands", "content", "templates")
 CHOSEN = ("hb-zoe-01", "hb-soren-02", "sm-hanako-03")  # both brands, accents, CJK
 SECRET = "determinism-secret-0123456789abcdef"
-
-
-def small_example(root: Path) -> Path:
-    for part in PROJECT_PARTS:
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, root / part)
-        else:
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / part)
-    lines = (REPO_ROOT / "data" / "athletes.csv").read_text(encoding="utf-8").splitlines(True)
-    rows = [line for line in lines[1:] if line.split(",", 1)[0] in CHOSEN]
-    assert len(rows) == len(CHOSEN)
-    (root / "data").mkdir()
-    (root / "data" / "athletes.csv").write_text(lines[0] + "".join(rows), encoding="utf-8")
-    return root
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory) -> list[tuple[Path, subprocess.CompletedProcess]]:
     base = tmp_path_factory.mktemp("full")
-    roots = [small_example(base / "first"), small_example(base / "a" / "much" / "deeper" / "x")]
+    roots = [copy_example(base / "first", athletes=CHOSEN),
+             copy_example(base / "a" / "much" / "deeper" / "x", athletes=CHOSEN)]
     runs = []
     for root, seed in zip(roots, ("0", "4242"), strict=True):
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUIDEGEN_")}

@@ -18,7 +18,6 @@ import email.utils
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import sqlite3
@@ -45,8 +44,7 @@ from generator.deliver.smtp import Attempt, Outcome, SmtpTransport, dot_stuffed,
 from generator.load.inputs import load_inputs
 from generator.load.project import load_project
 from generator.plan.guideplan import plan_guide
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import copy_example
 
 ROSTER = """\
 id,name,email,race_name,race_date,brand
@@ -161,17 +159,12 @@ def smtp(server):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("mailproject")
-    shutil.copy(REPO_ROOT / "guidegen.toml", root / "guidegen.toml")
-    for folder in ("content", "templates", "brands"):
-        shutil.copytree(REPO_ROOT / folder, root / folder)
-    (root / "data").mkdir()
-    (root / "data" / "roster.csv").write_text(ROSTER, encoding="utf-8")
     lines = ROSTER.splitlines()
-    two = "\n".join([*lines[:3], lines[4]]) + "\n"  # ada + zoe + nomail
-    (root / "data" / "two.csv").write_text(two, encoding="utf-8")
-    (root / "data" / "ada.csv").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    return root
+    return copy_example(tmp_path_factory.mktemp("mailproject"), files={
+        "data/roster.csv": ROSTER,
+        "data/two.csv": "\n".join([*lines[:3], lines[4]]) + "\n",  # ada + zoe + nomail
+        "data/ada.csv": "\n".join(lines[:2]) + "\n",
+    })
 
 
 FAKE_FILES = {"pdf": b"%PDF-1.7 stand-in", "ics": b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}

@@ -10,7 +10,6 @@ byte of the secrets reaches the PDF.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -18,7 +17,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.guidekit import EPOCH, REPO_ROOT, cli, every_byte, page_texts, recording_server
+from tests.conftest import REPO_ROOT, copy_example, invoke_cli
+from tests.guidekit import EPOCH, every_byte, page_texts, recording_server
 
 SECRET = "TOPSECRET-7f3a9c-do-not-leak"
 
@@ -82,13 +82,6 @@ def server() -> Iterator[tuple[str, list[str]]]:
         yield recorded
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def leaky(tmp_path_factory, server) -> dict:
     """A project whose content and brand CSS reach outside; its secret lives beside it."""
@@ -97,7 +90,6 @@ def leaky(tmp_path_factory, server) -> dict:
     secret = base / "secret.txt"
     secret.write_text(SECRET + "\n", encoding="utf-8")
     root = base / "project"
-    shutil.copytree(REPO_ROOT / "templates", root / "templates")
     assets = root / "brands" / "clinic" / "templates" / "assets"
     to_secret_from_root = f"../../{base.name}/secret.txt"  # resolves to base/secret.txt
     to_secret_from_css = os.path.relpath(secret, assets)
@@ -126,7 +118,7 @@ order: 20
 .book__card {{ background-image: url("texture.svg"); }}
 .cover__title {{ font-family: "Evil Font", sans-serif; }}
 """ + (REPO_ROOT / "templates" / "assets" / "print.css").read_text(encoding="utf-8")
-    _write(root, {
+    copy_example(root, ("templates",), files={
         "guidegen.toml": PROJECT_TOML,
         "brands/clinic/brand.toml": BRAND_TOML,
         "brands/clinic/logo.svg": LOGO_SVG,
@@ -141,8 +133,9 @@ order: 20
     # one batch, one worker: the second guide reuses the first one's stylesheets and
     # shared layouts, so it proves warnings survive caching
     out = base / "out"
-    result = cli(["batch", "data/athletes.csv", "--out", out, "--formats", "pdf,html",
-                  "-j", "1"], cwd=root, env={"SOURCE_DATE_EPOCH": EPOCH})
+    result = invoke_cli(["batch", "data/athletes.csv", "--out", out, "--formats", "pdf,html",
+                         "-j", "1"], cwd=root, env={"SOURCE_DATE_EPOCH": EPOCH},
+                        catch_exceptions=False)
     folder = out / "guides" / "clinic"
     guides = {a: {fmt: (folder / f"{a}.{fmt}").read_bytes() for fmt in ("pdf", "html")}
               for a in ATHLETES if (folder / f"{a}.pdf").is_file()}

@@ -15,9 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from generator.load.roster import MAX_BYTES, MAX_ROWS
-from tests.conftest import SCRATCH_BRAND_TOML, SCRATCH_LOGO_SVG
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO_ROOT, SCRATCH_BRAND_TOML, SCRATCH_LOGO_SVG
 
 MEASURE = """\
 import resource, subprocess, sys

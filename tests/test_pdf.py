@@ -16,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from generator.render.renderer import date_long
+from tests.browser_util import missing_tool
 from tests.guidekit import (
     A4,
     HARBOUR_ID,
@@ -34,6 +35,9 @@ from tests.guidekit import (
     plan_of,
     poppler_text,
 )
+
+POPPLER = "apt-get install -y --no-install-recommends poppler-utils"
+CJK_FONT = "apt-get install -y --no-install-recommends fonts-wqy-microhei"
 
 MIN_PAGES, MAX_PAGES = 8, 24  # cover + contents + glance + sessions + modules + closing
 
@@ -140,7 +144,7 @@ def test_text_extracts_identically_with_poppler(harbour):
     """A second extractor agrees: the text layer is not a pypdf artefact."""
     text = poppler_text(harbour.path)
     if text is None:
-        pytest.skip("pdftotext (poppler-utils) not installed")
+        missing_tool("pdftotext not found", POPPLER)
     built = harbour.built
     for expected in [built.athlete.name, *built.session_dates]:
         assert expected in text
@@ -158,7 +162,7 @@ def test_every_font_is_embedded(pdf):
 def test_pdffonts_agrees_fonts_are_embedded_and_subset(pdf):
     rows = pdffonts_rows(pdf.path)
     if rows is None:
-        pytest.skip("pdffonts (poppler-utils) not installed")
+        missing_tool("pdffonts not found", POPPLER)
     assert rows
     for row in rows:
         emb, sub, uni = row[-5], row[-4], row[-3]
@@ -178,13 +182,12 @@ def test_latin_names_draw_no_missing_glyph_boxes(pdf):
 def test_a_cjk_name_draws_real_glyphs(example_inputs, tmp_path_factory):
     """田中 花子 must not come out as boxes (needs a CJK font, e.g. fonts-noto-cjk)."""
     if shutil.which("fc-list") is None:
-        pytest.skip("fontconfig tools not installed")
+        missing_tool("fc-list not found", "apt-get install -y --no-install-recommends fontconfig")
     import subprocess
 
     have = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True)
     if not have.stdout.strip():
-        pytest.skip("no Japanese font installed (apt-get install fonts-noto-cjk): "
-                    "CJK names would print as boxes")
+        missing_tool("no Japanese font installed (CJK names would print as boxes)", CJK_FONT)
     pdf = _render(tmp_path_factory, example_inputs, "sm-hanako-03")
     boxes = {name: notdef_codes(font) for name, font in fonts(pdf.reader).items()}
     assert not any(boxes.values()), boxes

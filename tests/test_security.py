@@ -24,7 +24,6 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,12 +39,15 @@ from generator.load.roster import Athlete
 from generator.publish.layout import OutputLayout
 from generator.publish.plans import MIN_SECRET_LENGTH, plan_secret, plan_token
 from tests.conftest import (
+    REPO_ROOT,
     SCRATCH_BRAND_TOML,
     SCRATCH_RACE_MD,
     SCRATCH_TOML,
     SCRATCH_TRAINING_MD,
+    copy_example,
+    invoke_cli,
 )
-from tests.guidekit import EPOCH, REPO_ROOT, cli, every_byte, page_texts, recording_server
+from tests.guidekit import EPOCH, every_byte, page_texts, recording_server
 
 SECRET = "TOPSECRET-5e1f-never-in-an-output"
 PLAN_SECRET = "plan-secret-for-the-hostile-build-0123456789"
@@ -145,14 +147,11 @@ def hostile(tmp_path_factory, server) -> dict:
     secret.write_text(SECRET + "\n", encoding="utf-8")
     root = base / "project"
     files = {**hostile_files(url, secret), "data/athletes.csv": roster_csv()}
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    shutil.copytree(REPO_ROOT / "templates", root / "templates")
+    copy_example(root, ("templates",), files=files)
     out = base / "out"
-    result = cli(["build", "--out", out, "--jobs", "1"], cwd=root,
-                 env={"SOURCE_DATE_EPOCH": EPOCH, "GUIDEGEN_PLAN_SECRET": PLAN_SECRET})
+    result = invoke_cli(["build", "--out", out, "--jobs", "1"], cwd=root,
+                        env={"SOURCE_DATE_EPOCH": EPOCH, "GUIDEGEN_PLAN_SECRET": PLAN_SECRET},
+                        catch_exceptions=False)
     return {"root": root, "out": out, "url": url, "secret": secret, "result": result}
 
 

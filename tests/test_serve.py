@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sitekit import copy_example
+from conftest import copy_example
+from sitekit import ATHLETES
 
 pytest_plugins = ["site_fixtures"]
 
@@ -94,7 +95,7 @@ def start_serve(root: Path, *args: str) -> Server:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[Server]:
-    root = copy_example(tmp_path_factory.mktemp("serve"))
+    root = copy_example(tmp_path_factory.mktemp("serve"), athletes=ATHLETES)
     server = start_serve(root, "--athlete", ATHLETE)
     yield server
     server.process.terminate()

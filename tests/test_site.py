@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, copy_example, tree
 from lxml import etree, html
-from sitekit import BASE_URL, BUILD_ENV, EPOCH, copy_example, run_build
+from sitekit import ATHLETES, BASE_URL, BUILD_ENV, EPOCH, run_build
 
 from generator.load.content import load_modules
 from generator.render.site import contrast, days_text, palette
@@ -186,19 +186,15 @@ def test_no_public_file_mentions_a_plan_page(example_build):
 
 def test_two_builds_are_byte_identical(example_build):
     second = run_build(example_build.root, example_build.root / "output-again", "--force")
-
-    def tree(base: Path) -> dict[str, bytes]:
-        return {p.relative_to(base).as_posix(): p.read_bytes()
-                for p in sorted(base.rglob("*")) if p.is_file() and p.name != "manifest.json"}
-
-    first, again = tree(example_build.out), tree(second.out)
+    first = tree(example_build.out, skip=("manifest.json",))
+    again = tree(second.out, skip=("manifest.json",))
     assert sorted(first) == sorted(again)
     differing = [name for name in first if first[name] != again[name]]
     assert differing == []
 
 
 def test_missing_plan_secret_is_one_line_and_exit_2(tmp_path, run_cli):
-    root = copy_example(tmp_path / "project")
+    root = copy_example(tmp_path / "project", athletes=ATHLETES)
     env = {"GUIDEGEN_PLAN_SECRET": "", "SOURCE_DATE_EPOCH": EPOCH}
     result = run_cli(["build", "--out", root / "output"], cwd=root, env=env)
     assert result.exit_code == 2
@@ -208,7 +204,7 @@ def test_missing_plan_secret_is_one_line_and_exit_2(tmp_path, run_cli):
 
 
 def test_site_command_does_not_import_weasyprint(tmp_path):
-    root = copy_example(tmp_path / "project")
+    root = copy_example(tmp_path / "project", athletes=ATHLETES)
     code = ("import sys\nfrom generator.cli import cli\n"
             "try:\n    cli(['site', '--out', 'output'], prog_name='guidegen')\n"
             "except SystemExit as exc:\n    code = exc.code\n"

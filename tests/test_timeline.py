@@ -25,8 +25,8 @@ from generator.load.content import load_modules
 from generator.load.roster import Athlete, load_roster
 from generator.plan.guideplan import rules_of
 from generator.plan.timeline import PHASES, WEEKDAYS, Calendar, Rule, plan
+from tests.conftest import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.timedelta(days=1)
 EVERY_DAY = frozenset(range(7))
 MODULES, MODULE_PROBLEMS = load_modules(REPO_ROOT / "content", REPO_ROOT)

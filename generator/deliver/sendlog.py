@@ -145,14 +145,6 @@ class SendLog:
             return []
         return [Row(*r) for r in cur.fetchall()]
 
-    def all_rows(self) -> list[Row]:
-        if self._db is None:
-            return []
-        cur = self._db.execute(
-            "SELECT athlete_id, content_hash, email, message_id, state, attempts, last_error "
-            "FROM deliveries ORDER BY athlete_id, created_at")
-        return [Row(*r) for r in cur.fetchall()]
-
     # ------------------------------------------------------------ state changes
 
     def begin_attempt(self, athlete_id: str, content_hash: str, email: str,

@@ -138,7 +138,8 @@ _COMPILED = _CompiledTemplates()
 
 
 class Renderer:
-    """Renders guides (and, later, site pages) for a project."""
+    """Renders a project's templates: guides, plan pages and emails from a GuidePlan,
+    and the site's pages (render/site.py), with one Jinja environment per brand."""
 
     def __init__(self, templates_dir: Path, project, context: BuildContext | None = None):
         self.templates_dir = templates_dir
