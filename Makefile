@@ -24,7 +24,10 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(VENV)/.installed $@
 
-demo: $(VENV)/.installed
+# Like `make test`, the setup script runs first (--runtime: Pango, HarfBuzz subsetting, fonts).
+demo:
+	PYTHON='$(PYTHON)' bash scripts/setup-test-env.sh --runtime
+	@$(MAKE) --no-print-directory $(VENV)/.installed
 	GUIDEGEN_PLAN_SECRET=$${GUIDEGEN_PLAN_SECRET:-demo-secret-change-me-0123456789} \
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-1790000000} \
 	$(BIN)/guidegen build --out output

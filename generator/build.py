@@ -87,6 +87,11 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
     if options.site and (not inputs.modules or not inputs.brands):
         report.nothing = "nothing to build: no valid content modules or brands"
         return report
+    if options.roster is not None and not inputs.athletes:
+        # missing, empty, header only or every row bad: publish nothing and prune nothing
+        # (an export gone wrong must not delete every guide and plan page)
+        report.nothing = f"nothing to build: {inputs.roster_source} has no valid athletes"
+        return report
 
     # 2. plan: each athlete's guide planned once, for every consumer below
     if inputs.athletes:
@@ -115,9 +120,19 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
 
         if options.plan_pages:
             tokens = plan_tokens(project.config.plans, [p.id for p in report.plans])
+        # no guide with empty boxes: when PDFs are made (asked for, or in plan pages), a
+        # runner whose name, race name or notes, or whose brand's text, has a character no
+        # installed font can draw gets none of its files (and no email); the rest build
+        blocked = None
+        if "pdf" in options.formats or tokens is not None:
+            from generator.pdf.coverage import check_plans
+
+            undrawable = check_plans(inputs, report.plans)
+            report.problems += undrawable.problems  # brand texts, once per brand
+            blocked = undrawable.runners  # reported by the batch, for its shard only
         summary = run_batch(inputs, report.plans, out, options.formats, plan_tokens=tokens,
                             jobs=options.jobs, force=options.force, shard=options.shard,
-                            progress=options.progress)
+                            progress=options.progress, blocked=blocked)
         report.problems += summary.problems  # what rendering and writing found
         report.guides = summary
 

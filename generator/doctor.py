@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 
 APT = "apt-get install -y"
@@ -76,7 +77,9 @@ def _has_lang(lang: str) -> bool:
     return bool(out.strip())
 
 
-def run_checks(wanted_fonts: list[str] | None = None) -> list[Check]:
+def run_checks(wanted_fonts: list[str] | None = None, project=None) -> list[Check]:
+    """The environment checks; with a ``project``, also whether the fonts draw every
+    character of its roster and brands."""
     checks = []
     pango = _pango_version()
     checks.append(Check("Pango", pango is not None and version_tuple(pango) >= PANGO_MIN,
@@ -105,11 +108,80 @@ def run_checks(wanted_fonts: list[str] | None = None) -> list[Check]:
                             "installed" if font in families else "not installed: the PDF "
                             "uses a fallback font", f"{APT} fonts-dejavu-core (or install "
                             f"the font '{font}')", required=False))
-    for lang, script, package in (("ja", "Japanese/Chinese (CJK)", "fonts-wqy-microhei"),
-                                  ("ko", "Korean", "fonts-wqy-microhei"),
-                                  ("ar", "Arabic", "fonts-dejavu-core")):
-        ok = _has_lang(lang)
-        checks.append(Check(f"a font for {script} names", ok,
-                            "installed" if ok else "none: such names show as empty boxes "
-                            "in PDFs", f"{APT} {package}", required=False))
+    if project is not None:  # what the project's own roster and brands need
+        checks += coverage_checks(project)
+    if project is None or project.roster_path is None:  # no roster to ask: the usual scripts
+        for lang, script, package in (("ja", "Japanese/Chinese (CJK)", "fonts-noto-cjk"),
+                                      ("ko", "Korean", "fonts-noto-cjk"),
+                                      ("ar", "Arabic", "fonts-noto-core")):
+            ok = _has_lang(lang)
+            checks.append(Check(f"a font for {script} names", ok,
+                                "installed" if ok else "none: such names cannot be drawn, "
+                                "so their guides are not made", f"{APT} {package}",
+                                required=False))
+    return checks
+
+
+_SCRIPT_NOTES = {"Common": "Common (punctuation, symbols, emoji)",
+                 "Inherited": "Inherited (combining marks)",
+                 "Unknown": "Unknown (private use, unassigned)"}
+
+
+def _script_of(char: str) -> str:
+    try:
+        from fontTools import unicodedata as ucd  # installed with WeasyPrint
+    except ImportError:  # the first word of its name: LATIN, CJK, HANGUL...
+        return unicodedata.name(char, "Unknown").split()[0].title()
+    name = ucd.script_name(ucd.script(char), default="Unknown")
+    return _SCRIPT_NOTES.get(name, name)
+
+
+def coverage_checks(project) -> list[Check]:
+    """Per Unicode script of the text guides draw (the roster in guidegen.toml and every
+    brand): whether the installed fonts draw all of its characters, and which they cannot
+    (their runners get no guide), with the Noto packages that cover them."""
+    from generator.load.brands import load_brands
+    from generator.pdf import coverage as cov
+
+    brands, _ = load_brands(project.brands_dir, project.root)
+    texts = [(f"brand {b.id}", text) for b in brands.values() for _, text in cov.brand_texts(b)]
+    roster = project.roster_path
+    what = "the brands"
+    if roster is not None and roster.is_file():
+        from generator.load.roster import load_roster
+
+        athletes, _ = load_roster(roster, set(brands), project.root)
+        texts += [(a.id, text) for a in athletes for _, text in cov.athlete_texts(a)]
+        what = "the roster and brands"
+    users: dict[str, set[str]] = {}  # character -> who uses it
+    for who, text in texts:
+        if not text.isascii():
+            for char in unicodedata.normalize("NFC", text):
+                if ord(char) > 0x7F and cov.drawn(char):
+                    users.setdefault(char, set()).add(who)
+    if not users:
+        return [Check(f"fonts for the text of {what}", True, "ASCII only: any font draws it")]
+    fonts = cov.installed()
+    if fonts is None:
+        return [Check(f"fonts for the text of {what}", False, "fontconfig's fc-list not "
+                      "found: cannot tell which characters the fonts draw",
+                      f"{APT} fontconfig", required=False)]
+    scripts: dict[str, list[str]] = {}
+    for char in sorted(users):
+        scripts.setdefault(_script_of(char), []).append(char)
+    checks = []
+    for script, chars in sorted(scripts.items()):
+        missing = [c for c in chars if not fonts.drawable(c)]
+        name = f"fonts for {script} text in {what}"
+        if not missing:
+            checks.append(Check(name, True, f"{len(chars)} characters, all drawable"))
+            continue
+        who = sorted({w for c in missing for w in users[c]})
+        shown = ", ".join(cov.describe(c) for c in missing[:cov.SHOWN])
+        if len(missing) > cov.SHOWN:
+            shown += f" and {len(missing) - cov.SHOWN} more"
+        runners = ", ".join(who[:5]) + (f" and {len(who) - 5} more" if len(who) > 5 else "")
+        checks.append(Check(name, False, f"{len(missing)} of {len(chars)} characters cannot "
+                            f"be drawn: {shown}; no guide for {runners}",
+                            f"{APT} {' '.join(cov.font_packages(missing))}", required=False))
     return checks

@@ -8,8 +8,10 @@ site is never rebuilt for a roster edit.
 
 Live reload is a tiny script injected into HTML responses by the server (never into
 files): it long-polls ``/__livereload`` and reloads when the build version changes.
-While an input is broken every page is replaced by an error page listing the located
-one-line errors (escaped); the next good save brings the site back. WeasyPrint is never
+While content, a brand, a template or guidegen.toml is broken every page is replaced by an
+error page listing the located one-line errors (escaped); the next good save brings the site
+back. The roster and the ``--athlete`` guide only ever replace the ``/__athlete/`` page: a
+bad roster row never takes the public pages down. WeasyPrint is never
 imported here. Folders to watch are read at start-up: changing ``content_dir`` (etc.)
 in guidegen.toml needs a restart.
 """
@@ -80,6 +82,7 @@ class Preview:
         self.problems: dict[str, list[Problem]] = {}
         self.fatal: list[str] = []  # config or template errors: nothing could be built
         self.athlete_html: bytes | None = None
+        self.athlete_fatal: list[str] = []  # why the --athlete page could not be made
         self.project = self.inputs = self.renderer = None
         self.version = 0
         self.changed = threading.Condition()
@@ -111,10 +114,17 @@ class Preview:
                                          self.inputs.context)
                 if parts - {"roster"}:
                     self._build_site()
-                if self.athlete_id:
-                    self._build_athlete(bool(parts & {"config", "brands", "roster"}))
             except GuidegenError as exc:
                 self.fatal = exc.lines()
+            self.athlete_fatal = []
+            if self.athlete_id and not self.fatal:
+                # its own failures (a bad roster row, a guide template) break only its page
+                try:
+                    self._build_athlete(bool(parts & {"config", "brands", "roster"}))
+                except GuidegenError as exc:
+                    self.athlete_html = None
+                    self.problems.pop("athlete", None)
+                    self.athlete_fatal = exc.lines()
             self._report(parts, time.perf_counter() - started)
         with self.changed:
             self.version += 1
@@ -147,9 +157,9 @@ class Preview:
             self.problems["roster"] = problems
         chosen = [a for a in self.inputs.athletes if a.id == self.athlete_id]
         if not chosen:
-            self.athlete_html = None
             row_errors = [p for p in self.problems.get("roster", []) if p.severity == "error"]
-            missing = Problem(str(roster), None, f"no valid athlete with id {self.athlete_id!r}")
+            missing = Problem(display_path(roster, self.root), None,
+                              f"no valid athlete with id {self.athlete_id!r}")
             raise GuidegenError(missing.message, problems=[*row_errors, missing])
         plan = plan_guide(self.inputs, chosen[0])
         result = GuideMaker(self.inputs, self.renderer).make(plan, ("html",))
@@ -157,19 +167,32 @@ class Preview:
         self.athlete_html = result.files["html"]
 
     def errors(self) -> list[str]:
-        """Lines shown in the browser instead of pages (warnings only go to the console)."""
-        found = [str(p) for key in ("inputs", "site", "athlete") for p in
+        """Lines shown in the browser instead of the public pages (warnings only go to
+        the console). The roster and the --athlete guide never break the public pages."""
+        found = [str(p) for key in ("inputs", "site") for p in
                  self.problems.get(key, []) if p.severity == "error"]
         return self.fatal + found
+
+    def athlete_errors(self) -> list[str]:
+        """Lines shown instead of the /__athlete/ page: what breaks the site breaks the
+        guide too, plus the guide's own errors (its roster row, its templates)."""
+        if not self.athlete_id:
+            return []
+        own = [str(p) for p in self.problems.get("athlete", []) if p.severity == "error"]
+        return self.errors() + self.athlete_fatal + own
 
     def _report(self, parts: set[str], seconds: float) -> None:
         what = ", ".join(p for p in PARTS if p in parts)
         lines = self.errors()
+        mine = self.athlete_errors()[len(lines):]
+        count = len(lines) + len(mine)
         print(f"rebuilt ({what}) in {seconds:.2f}s"
-              + (f": {len(lines)} error(s), shown in the browser" if lines else ""),
+              + (f": {count} error(s), shown in the browser" if count else ""),
               file=sys.stderr, flush=True)
         for line in lines:
             print(f"  {line}", file=sys.stderr, flush=True)
+        for line in mine:
+            print(f"  {ATHLETE_PATH}: {line}", file=sys.stderr, flush=True)
 
     # ---- watching ---------------------------------------------------------------------
     def classify(self, project, path: Path) -> str | None:
@@ -264,17 +287,19 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
             seen = parse_qs(url.query).get("v", [""])[0]
             return self._send(200, self.preview.wait_for_change(seen).encode(), "text/plain")
         version = str(self.preview.version)
-        errors = self.preview.errors()
-        target = Path(self.translate_path(url.path))
-        is_page = url.path.startswith(ATHLETE_PATH) or url.path.endswith((".html", "/"))
-        if errors and is_page:
-            return self._send(500, inject(error_page(errors), version))
         if url.path.startswith(ATHLETE_PATH):
-            page = self.preview.athlete_html
-            if page is None:
+            if not self.preview.athlete_id:
                 return self._send(404, inject(error_page(["start with --athlete ID to "
                                                           "preview a guide"]), version))
+            errors, page = self.preview.athlete_errors(), self.preview.athlete_html
+            if errors or page is None:
+                return self._send(500, inject(error_page(errors or ["not built yet"]),
+                                              version))
             return self._send(200, inject(page, version))
+        errors = self.preview.errors()
+        target = Path(self.translate_path(url.path))
+        if errors and url.path.endswith((".html", "/")):
+            return self._send(500, inject(error_page(errors), version))
         if target.is_dir() and url.path.endswith("/"):
             target = target / "index.html"
         if target.suffix == ".html" and target.is_file():

@@ -10,6 +10,9 @@
 # and exits 0; the tests that need the missing tool then skip with that command as the reason,
 # or fail when CI=true.
 #
+# `--runtime`: only what building guides needs (Pango, HarfBuzz subsetting, fonts); `make demo`
+# runs it that way. Without it: that plus what the tests need (Chromium, poppler, axe-core).
+#
 # Environment:
 #   GUIDEGEN_SETUP_DRY_RUN=1  print the commands it would run ("would run: ...") and run none
 #   CI=true                   an install that was tried and failed ends the script with status 1
@@ -24,17 +27,21 @@ script_dir=${BASH_SOURCE[0]%/*}
 cd "$script_dir/.."
 export DEBIAN_FRONTEND=noninteractive
 
-# Pango for WeasyPrint; HarfBuzz subsetting (fast font subsets); DejaVu for the brand fonts and
-# WenQuanYi for CJK/Korean names; fontconfig for fc-list (doctor, the CJK test); Chromium for
-# the browser tests; poppler-utils for pdftotext/pdffonts/pdftoppm in the PDF checks.
+# Pango for WeasyPrint; HarfBuzz subsetting (fast font subsets); DejaVu for the brand fonts,
+# WenQuanYi for CJK/Korean names and Noto Color Emoji for emoji in names (a character no font
+# draws refuses that runner's guide); fontconfig for fc-list (the font coverage check, doctor);
+# Chromium for the browser tests; poppler-utils for pdftotext/pdffonts/pdftoppm in PDF checks.
 APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-  fontconfig fonts-dejavu-core fonts-wqy-microhei
+  fontconfig fonts-dejavu-core fonts-wqy-microhei fonts-noto-color-emoji
   chromium poppler-utils
 )
+TEST_ONLY=" chromium poppler-utils "  # left out with --runtime
 AXE_FILE=tests/node_modules/axe-core/axe.min.js
 AXE_CMD="mkdir -p tests/node_modules && cd tests && npm install --no-save --no-audit --no-fund axe-core@4"
 
+runtime=false
+[[ ${1:-} == --runtime ]] && runtime=true
 dry_run=false
 [[ ${GUIDEGEN_SETUP_DRY_RUN:-} == 1 ]] && dry_run=true
 in_ci=false
@@ -52,6 +59,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
   done < <(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true)
 fi
 for pkg in "${APT_PACKAGES[@]}"; do
+  $runtime && [[ $TEST_ONLY == *" $pkg "* ]] && continue
   [[ -n ${installed[$pkg]:-} ]] || missing+=("$pkg")
 done
 
@@ -66,10 +74,12 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 
 need_npm=false
-command -v npm >/dev/null 2>&1 || need_npm=true
-$need_npm && missing+=(nodejs npm)
 need_axe=false
-[[ -f $AXE_FILE ]] || need_axe=true
+if ! $runtime; then
+  command -v npm >/dev/null 2>&1 || need_npm=true
+  $need_npm && missing+=(nodejs npm)
+  [[ -f $AXE_FILE ]] || need_axe=true
+fi
 
 if (( ${#missing[@]} == 0 )) && ! $need_axe; then
   exit 0  # everything is here

@@ -77,15 +77,29 @@ def test_broken_front_matter_is_one_located_line_and_exit_1(run_cli, scratch_pro
 
 def test_bad_roster_row_is_one_located_line_and_exit_1(run_cli, scratch_project):
     roster = scratch_project.defaults["data/athletes.csv"] + (
-        "cy-03,Cy Twain,cy@example,Scratch Marathon,2027-04-18,,,,\n"
+        "cy-03,Cy Twain,cy@example.com,Scratch Marathon,2027-04-31,,,,\n"
         "di-04,Di,,Scratch Marathon,2027-04-25,,weekly,sun,\n"
     )
     root = scratch_project({"data/athletes.csv": roster})
     result = run_cli(["check", "data/athletes.csv"], cwd=root)
     assert result.exit_code == 1
-    assert result.stderr_lines[:-1] == ["data/athletes.csv:4: email: not a valid email address"]
+    assert result.stderr_lines[:-1] == [
+        "data/athletes.csv:4: race_date: 2027-04-31 is not a real calendar date"]
     assert _summary(result) == (2, 1, 3, 1, 0)
     _no_traceback(result)
+
+
+def test_a_bad_email_is_a_warning_at_its_row_and_the_runner_stays(run_cli, scratch_project):
+    roster = scratch_project.defaults["data/athletes.csv"] + (
+        "cy-03,Cy Twain,cy@example,Scratch Marathon,2027-04-18,,,,\n")
+    root = scratch_project({"data/athletes.csv": roster})
+    result = run_cli(["check", "data/athletes.csv"], cwd=root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr_lines[:-1] == [
+        "data/athletes.csv:4: warning: email: 'cy@example' is not a valid address; the guide "
+        "is built, no email will be sent"]
+    assert _summary(result) == (2, 1, 3, 0, 1)
+    assert run_cli(["check", "--strict", "data/athletes.csv"], cwd=root).exit_code == 1
 
 
 def test_bad_brand_is_one_located_line_and_exit_1(run_cli, scratch_project):

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import email
 import email.utils
 import io
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -257,7 +259,10 @@ def assert_valid_guide_message(received: Received, athlete_id: str) -> None:
     assert any(ev.get("summary", "").startswith("Race day") for ev in cal.walk("VEVENT"))
     related = alternative.get_payload()[1]
     assert related.get_content_type() == "multipart/related"
-    assert related.get_payload()[1]["Content-ID"].startswith("<logo.")
+    logo = related.get_payload()[1]
+    assert logo["Content-ID"].startswith("<logo.")
+    # shown in the body (cid:), not offered as a file to save
+    assert logo.get_content_disposition() == "inline"
 
 
 # ------------------------------------------------------------------ end to end (CLI)
@@ -435,7 +440,8 @@ def test_roster_rows_with_crlf_injection_are_rejected_and_the_rest_is_built(run_
     assert r.exit_code == 1
     # refused by the roster loader, or else by the message builder: never sent
     assert "eve-01: name: " in r.stderr or ":2: name: " in r.stderr
-    assert ":4: email: not a valid email address" in r.stderr
+    assert ":4: warning: email: 'mal@example.com\\r\\nBcc: " in r.stderr
+    assert re.search(r"^skipped +mal-02 +no email address$", r.stdout, re.M)
     assert [p.name for p in outbox.iterdir()] == ["ada-01.eml"]
     assert b"evil.example" not in (outbox / "ada-01.eml").read_bytes()
 
@@ -523,7 +529,7 @@ def test_rate_spaces_out_transactions():
     def compose_fake(plan):
         athlete = plan.athlete
         return SimpleNamespace(athlete_id=athlete.id, email=athlete.email, content_hash="h",
-                               rendered=None,
+                               rendered=None, stamp=lambda: None,
                                message_id="<m@x>", smtputf8=False, subject="s", sizes={},
                                recipient=athlete.email,
                                sender=SimpleNamespace(addr_spec="clinic@x.example"),
@@ -596,6 +602,31 @@ def test_message_id_and_hash_are_stable_and_https_unsubscribe_is_one_click(compo
         update={"contact": brand.config.contact.model_copy(update={"email": None})}))
     with pytest.raises(MessageError, match="contact.email"):
         composed.make("ada-01", brand=no_sender)
+
+
+def test_date_is_the_send_time_and_never_part_of_the_identity(project):
+    """SOURCE_DATE_EPOCH fixes what a build prints, not when a message is sent: the Date
+    is the clock's, and the content hash and Message-ID do not depend on it."""
+    from tests.guidekit import EPOCH, context
+
+    inputs = load_inputs(load_project(project), project / "data" / "ada.csv", context(EPOCH))
+    plan = plan_guide(inputs, inputs.athletes[0])
+    mailer = Mailer(inputs, project / "output")
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = compose(plan, FAKE_FILES, "inputs-1", mailer.renderer, mailer.date)
+    after = dt.datetime.now(dt.UTC)
+    assert before <= now.message["Date"].datetime <= after
+    epoch = dt.datetime.fromtimestamp(int(EPOCH), dt.UTC)
+    later = compose(plan, FAKE_FILES, "inputs-1", mailer.renderer, epoch)
+    assert later.message["Date"].datetime == epoch
+    assert (later.content_hash, later.message_id) == (now.content_hash, now.message_id)
+    # dated again at sending: only the Date header changes
+    headers = [k for k, _ in now.message.items()]
+    now.stamp(epoch + dt.timedelta(days=1))
+    assert now.message["Date"].datetime == epoch + dt.timedelta(days=1)
+    assert [k for k, _ in now.message.items()] == headers
+    fixed = Mailer(inputs, project / "output", now=epoch)
+    assert fixed.date == epoch
 
 
 def test_non_ascii_mailbox_uses_smtputf8(composed, smtp):

@@ -403,7 +403,7 @@ def test_plan_pages_refuse_a_missing_or_short_secret(monkeypatch, value):
 
 
 def test_plan_folders_are_the_tokens_and_name_no_runner(hostile):
-    folders = sorted(p.name for p in (hostile["out"] / "site" / "plans").iterdir())
+    folders = sorted(p.name for p in (hostile["out"] / "site" / "plans").iterdir() if p.is_dir())
     secret = PLAN_SECRET.encode()
     assert folders == sorted(plan_token(secret, i) for i in ("hostile-01", "plain-02"))
     public = [p for p in (hostile["out"] / "site").rglob("*")

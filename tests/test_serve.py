@@ -190,3 +190,74 @@ def test_serve_outside_a_project_exits_2(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "no guidegen.toml here" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_bad_row_of_the_previewed_runner_breaks_only_their_page(served):
+    status, _ = served.get("/__athlete/")
+    assert status == 200
+    original = served.edit("data/athletes.csv", lambda t: t.replace(
+        "Solent Coastal Marathon,2027-04-18", "Solent Coastal Marathon,2027-02-30", 1))
+    try:
+        body = wait_until(lambda: (r := served.get("/__athlete/"))[0] == 500 and r[1],
+                          "the runner's error page")
+        assert "data/athletes.csv:2: race_date: 2027-02-30 is not a real calendar date" in body
+        assert "data/athletes.csv: no valid athlete with id &#x27;hb-zoe-01&#x27;" in body
+        assert str(served.root) not in body, "paths are relative to the project"
+        status, page = served.get("/")  # the public pages are not affected
+        assert status == 200 and 'class="errors"' not in page
+        assert served.get("/pre-race-massage/")[0] == 200
+    finally:
+        (served.root / "data/athletes.csv").write_text(original, encoding="utf-8")
+    wait_until(lambda: served.get("/__athlete/")[0] == 200, "the runner's page to recover")
+
+
+def test_preview_keeps_roster_and_guide_errors_off_the_public_pages(tmp_path, capsys):
+    """The same, in-process: what each page would show after each kind of edit."""
+    from generator.serve import PARTS, Preview
+
+    root = copy_example(tmp_path / "p", athletes=ATHLETES)
+    roster = root / "data" / "athletes.csv"
+    good = roster.read_text(encoding="utf-8")
+    preview = Preview(root, ATHLETE)
+    try:
+        preview.rebuild(set(PARTS))
+        assert preview.errors() == [] and preview.athlete_errors() == []
+        assert b"Zo\xc3\xab" in preview.athlete_html
+        # another runner's bad row: nobody's page breaks (the row is reported by check)
+        roster.write_text(good.replace("Front Range Marathon,2027-05-23",
+                                       "Front Range Marathon,2027-13-01"), encoding="utf-8")
+        preview.rebuild({"roster"})
+        assert preview.errors() == [] and preview.athlete_errors() == []
+        # the previewed runner's own bad row: only their page, with relative paths
+        roster.write_text(good.replace("zoe.obriain@example.com,Solent Coastal Marathon,"
+                                       "2027-04-18", "zoe.obriain@example.com,,2027-04-18"),
+                          encoding="utf-8")
+        preview.rebuild({"roster"})
+        assert preview.errors() == []
+        assert preview.athlete_errors() == [
+            "data/athletes.csv:2: race_name: required field is missing",
+            "data/athletes.csv: no valid athlete with id 'hb-zoe-01'"]
+        assert preview.athlete_html is None
+        # the roster file gone: the same, located at the file
+        roster.unlink()
+        preview.rebuild({"roster"})
+        assert preview.errors() == []
+        assert preview.athlete_errors() == [
+            "data/athletes.csv: roster file not found",
+            "data/athletes.csv: no valid athlete with id 'hb-zoe-01'"]
+        # back: the page is there again
+        roster.write_text(good, encoding="utf-8")
+        preview.rebuild({"roster"})
+        assert preview.athlete_errors() == [] and preview.athlete_html is not None
+        # a content error breaks the public pages and the guide built from them
+        module = root / "content" / "race-week.md"
+        module.write_text("---\ntitel: x\n---\n", encoding="utf-8")
+        preview.rebuild({"content"})
+        assert preview.errors() and preview.athlete_errors()[:len(preview.errors())] == \
+            preview.errors()
+    finally:
+        import shutil
+
+        shutil.rmtree(preview.out, ignore_errors=True)
+    log = capsys.readouterr().err
+    assert "/__athlete/: data/athletes.csv:2: race_name: required field is missing" in log

@@ -44,10 +44,11 @@ def sandbox(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "repo", bin_dir
 
 
-def run_script(repo: Path, bin_dir: Path, **env: str) -> subprocess.CompletedProcess:
+def run_script(repo: Path, bin_dir: Path, *args: str, **env: str
+               ) -> subprocess.CompletedProcess:
     full = {"PATH": str(bin_dir), "HOME": str(repo), **env}
-    return subprocess.run([BASH, str(repo / "scripts" / SCRIPT.name)], env=full, cwd=repo,
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run([BASH, str(repo / "scripts" / SCRIPT.name), *args], env=full,
+                          cwd=repo, capture_output=True, text=True, timeout=30)
 
 
 def test_without_apt_get_it_prints_the_install_commands_and_exits_zero(sandbox):
@@ -120,3 +121,18 @@ def test_make_test_and_ci_share_the_one_setup_script():
     assert "scripts/setup-test-env.sh" in makefile
     assert "make test" in ci_run
     assert "apt-get" not in ci_run and "npm" not in ci_run
+
+
+def test_runtime_mode_asks_only_for_what_building_guides_needs(sandbox):
+    """`make demo` runs the script with --runtime: no browser, poppler, npm or axe-core."""
+    repo, bin_dir = sandbox
+    done = run_script(repo, bin_dir, "--runtime", GUIDEGEN_SETUP_DRY_RUN="1")
+    assert done.returncode == 0, done.stderr
+    (install,) = [line.split("would run: ", 1)[1] for line in done.stderr.splitlines()
+                  if "would run: apt-get install" in line]
+    wanted = set(install.split()[4:])
+    # (python3 and python3-venv too: the sandbox has no python to make .venv with)
+    assert wanted - {"python3", "python3-venv"} == set(script_packages()) - {"chromium",
+                                                                          "poppler-utils"}
+    assert "fonts-noto-color-emoji" in wanted and "libharfbuzz-subset0" in wanted
+    assert "axe-core" not in done.stderr

@@ -161,7 +161,8 @@ def test_feed_date_without_source_date_epoch_is_fixed_not_the_clock(scratch_proj
 
 def test_plan_pages_exist_for_every_runner_with_noindex(example_build):
     plans = example_build.site / "plans"
-    assert sorted(p.name for p in plans.iterdir()) == sorted(example_build.tokens.values())
+    assert sorted(p.name for p in plans.iterdir()) == sorted(
+        ["index.html", *example_build.tokens.values()])
     for token in example_build.tokens.values():
         folder = plans / token
         for name in ("index.html", "guide.pdf", "plan.ics"):
@@ -170,6 +171,17 @@ def test_plan_pages_exist_for_every_runner_with_noindex(example_build):
         robots = doc.xpath("//meta[@name='robots']/@content")
         assert robots and "noindex" in robots[0] and "nofollow" in robots[0]
         assert len(token) >= 26  # at least 128 bits in base32
+
+
+def test_the_plans_folder_has_an_empty_unindexed_page_so_it_cannot_be_listed(example_build):
+    """A web server that lists folders shows plans/index.html instead of the folders."""
+    page = example_build.site / "plans" / "index.html"
+    text = page.read_text("utf-8")
+    doc = html.fromstring(text)
+    assert "noindex" in doc.xpath("//meta[@name='robots']/@content")[0]
+    assert doc.xpath("//body")[0].text_content().strip() == ""
+    assert doc.xpath("//a | //link | //script | //img") == []
+    assert not any(token in text for token in example_build.tokens.values())
 
 
 def test_no_public_file_mentions_a_plan_page(example_build):
@@ -241,10 +253,11 @@ def test_plan_pages_of_runners_no_longer_in_the_roster_are_removed(tmp_path):
     for token in ("keep", "gone"):
         (plans / token).mkdir(parents=True)
         (plans / token / "index.html").write_text("private")
+    (plans / "index.html").write_text("the site's page that hides the folder listing")
     assert OutputLayout(tmp_path).prune(plan_tokens=["keep"]) == 1
-    assert [p.name for p in plans.iterdir()] == ["keep"]
+    assert sorted(p.name for p in plans.iterdir()) == ["index.html", "keep"]
     OutputLayout(tmp_path).prune(plan_tokens=())  # plans disabled: nothing private stays
-    assert list(plans.iterdir()) == []
+    assert [p.name for p in plans.iterdir()] == ["index.html"]
 
 
 def test_bad_roster_row_exits_1_and_builds_the_rest(scratch_project, run_cli):
@@ -326,7 +339,8 @@ def test_build_without_plan_pages_needs_no_secret(scratch_project, run_cli):
     result = run_cli(["build", "--out", root / "o"], cwd=root, env={"GUIDEGEN_PLAN_SECRET": ""})
     assert result.exit_code == 0, result.stderr
     assert (root / "o" / "guides" / "clinic" / "ok-01.html").is_file()
-    assert not (root / "o" / "site" / "plans").exists()
+    # no plan page: only the site's empty page that keeps the folder from being listed
+    assert [p.name for p in (root / "o" / "site" / "plans").iterdir()] == ["index.html"]
 
 
 def test_broken_site_template_is_a_located_error_and_exit_2(scratch_project, run_cli):

@@ -18,6 +18,7 @@ from generator.core.errors import (
     GuidegenError,
     Problem,
     UsageError,
+    display_path,
 )
 from generator.load.project import Project, load_project
 
@@ -68,6 +69,31 @@ def report_problems(problems: list[Problem], strict: bool = False) -> int:
     return EXIT_INVALID_INPUT if errors else EXIT_OK
 
 
+def missing_roster(project: Project, roster: Path) -> Problem | None:
+    """The one located line for a roster path with no file behind it, else None.
+
+    Commands that publish check this before any work: nothing can be built, and a typo in
+    a roster path must never prune the guides an earlier build wrote."""
+    if roster.exists():
+        return None
+    return Problem(display_path(roster, project.root), None, "roster file not found")
+
+
+def stop(problem: Problem, command: str, report: Path | None) -> int:
+    """Nothing could be built because of ``problem``: print it, write the report, exit 2."""
+    click.echo(str(problem), err=True)
+    write_report(report, command, [problem], {})
+    return EXIT_USAGE
+
+
+def require_athletes(inputs) -> None:
+    """No valid athlete in the roster (missing, empty, header only, every row bad):
+    nothing can be made. Every problem found is printed, one per line; exit 2."""
+    if not inputs.athletes:
+        raise GuidegenError("no valid athlete in the roster", path=inputs.roster_source,
+                            problems=list(inputs.problems))
+
+
 roster_arg = click.argument("roster", type=click.Path(path_type=Path, dir_okay=False))
 report_option = click.option(
     "--report", "report", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -95,9 +121,13 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
         problems += check_templates(renderer, inputs, plans)
     for plan in plans:
         problems += plan.problems
+    if plans:  # characters no installed font can draw: those guides would not be made
+        from generator.pdf.coverage import check_plans
+
+        problems += check_plans(inputs, plans).all_problems()
     code = report_problems(problems, strict)
-    if not inputs.modules or not inputs.brands:
-        code = EXIT_USAGE
+    if not inputs.modules or not inputs.brands or (roster is not None and not inputs.athletes):
+        code = EXIT_USAGE  # nothing could be built
     errors = sum(p.severity == "error" for p in problems)
     summary = (f"{len(inputs.modules)} modules, {len(inputs.brands)} brands"
                + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
@@ -120,7 +150,8 @@ def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: 
     from generator.plan.guideplan import plan_guide
 
     inputs = load_inputs(_project(ctx), roster)
-    plans = [plan_guide(inputs, a) for a in _select(inputs.athletes, athlete_id, roster)]
+    require_athletes(inputs)
+    plans = [plan_guide(inputs, a) for a in _select(inputs, athlete_id)]
     if as_json:
         click.echo(json.dumps([p.timeline.to_dict() for p in plans], ensure_ascii=False,
                               indent=2))
@@ -148,11 +179,19 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
     from generator.publish.guides import GuideMaker
 
     inputs = load_inputs(_project(ctx), roster)
+    require_athletes(inputs)
     if athlete_id is None and len(inputs.athletes) != 1:
         raise UsageError(f"the roster has {len(inputs.athletes)} valid athletes; pick one "
                          "with --id ID")
-    athlete = _select(inputs.athletes, athlete_id, roster)[0]
+    athlete = _select(inputs, athlete_id)[0]
     plan = plan_guide(inputs, athlete)
+    if fmt == "pdf":  # never a PDF of empty boxes
+        from generator.pdf.coverage import check_plans
+
+        undrawable = check_plans(inputs, [plan])
+        if undrawable.runners:
+            raise GuidegenError("no guide: its text has characters no installed font can "
+                                "draw", problems=undrawable.all_problems())
     result = GuideMaker(inputs).make(plan, (fmt,))
     data = result.files[fmt]
     if str(output) == "-":
@@ -200,11 +239,16 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     options = BuildOptions(site=False, roster=roster, formats=parse_formats(formats),
                            jobs=jobs, force=force, shard=parse_shard(shard),
                            progress=BatchProgress())
+    missing = missing_roster(project, roster)
+    if missing is not None:
+        ctx.exit(stop(missing, "batch", report))
     result = build(project, out or project.output_dir, options)
     report_problems(result.problems, strict)
-    click.echo(result.guides.line(), err=True)
+    click.echo(result.guides.line() if result.guides is not None
+               else f"guides: {result.nothing or 'none built'}", err=True)
     write_report(report, "batch", result.problems, result.summary())
-    ctx.exit(result.exit_code(strict))
+    code = result.exit_code(strict)
+    ctx.exit(EXIT_USAGE if not result.inputs.athletes else code)  # no valid athlete: 2
 
 
 @cli.command()
@@ -215,6 +259,7 @@ def doctor(ctx: click.Context) -> None:
     from generator.doctor import run_checks
 
     wanted: list[str] = []
+    project = None
     try:
         from generator.load.brands import load_brands
 
@@ -224,7 +269,7 @@ def doctor(ctx: click.Context) -> None:
     except GuidegenError:
         pass  # doctor also runs outside a project
     code = EXIT_OK
-    for c in run_checks(wanted):
+    for c in run_checks(wanted, project):
         mark = "ok  " if c.ok else ("FAIL" if c.required else "warn")
         click.echo(f"{mark} {c.name}: {c.detail}")
         if not c.ok and c.fix:
@@ -234,12 +279,17 @@ def doctor(ctx: click.Context) -> None:
     ctx.exit(code)
 
 
-def _select(athletes, athlete_id: str | None, roster: Path):
+def _select(inputs, athlete_id: str | None):
+    """The athletes to show: all, or the one with ``athlete_id``. When that one is not
+    among the valid athletes, the roster's problems say why (its row may be the bad one)."""
     if athlete_id is None:
-        return athletes
-    chosen = [a for a in athletes if a.id == athlete_id]
+        return inputs.athletes
+    chosen = [a for a in inputs.athletes if a.id == athlete_id]
     if not chosen:
-        raise GuidegenError(f"no valid athlete with id {athlete_id!r}", path=str(roster))
+        missing = Problem(inputs.roster_source or "roster", None,
+                          f"no valid athlete with id {athlete_id!r}")
+        raise GuidegenError(missing.message, path=missing.path,
+                            problems=[*inputs.problems, missing])
     return chosen
 
 

@@ -67,6 +67,7 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     from generator.deliver.sendlog import RunLock, SendLog
     from generator.deliver.smtp import PASSWORD_ENV, SmtpTransport, parse_smtp_url
     from generator.load.inputs import load_inputs
+    from generator.pdf.coverage import check_plans
     from generator.plan.guideplan import plan_guide
     from generator.publish.layout import OutputLayout
 
@@ -85,6 +86,8 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None
     inputs = load_inputs(project, roster)
     plans = [plan_guide(inputs, a) for a in inputs.athletes]
+    # a runner whose text (or brand's) no installed font can draw gets no email
+    undrawable = check_plans(inputs, plans)
     options.source = inputs.roster_source or str(roster)
     options.lines = inputs.roster_lines
     layout = OutputLayout(out or project.output_dir)
@@ -94,12 +97,13 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     with lock, SendLog(layout.sendlog, readonly=not send) as log:
         delivery = Delivery(log, transport, options, echo=click.echo)
         try:
-            summary = delivery.run(plans, mailer.compose)
+            summary = delivery.run(plans, mailer.compose, blocked=undrawable.runners)
         finally:
             if transport is not None:
                 transport.close()
 
-    problems = inputs.problems + [p for plan in plans for p in plan.problems] + mailer.problems
+    problems = (inputs.problems + undrawable.problems
+                + [p for plan in plans for p in plan.problems] + mailer.problems)
     code = report_problems(problems + summary.failures)
     if summary.stopped:
         click.echo(f"error: stopped early: {summary.stopped}", err=True)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from generator.cli.app import _project, report_option, report_problems
+from generator.cli.app import _project, missing_roster, report_option, report_problems, stop
 from generator.cli.report import write_report
+from generator.core.errors import EXIT_USAGE, Problem
 
 out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
                           default=None,
@@ -22,7 +23,7 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
 
 @click.command()
 @out_option
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for PDFs (default: one per core).")
 @strict_option
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
@@ -41,9 +42,13 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
 
     project = _project(ctx)
     out = out or project.output_dir
+    roster = project.roster_path
+    missing = missing_roster(project, roster) if roster is not None else None
+    if missing is not None:  # stop before the prune: no guide or plan page is lost to a typo
+        ctx.exit(stop(Problem(missing.path, None, "roster file not found (the 'roster' of "
+                              "guidegen.toml)"), "build", report))
     result = run_build(project, out, BuildOptions(
-        site=True, roster=project.roster_path, plan_pages=True,
-        jobs=jobs, force=force))
+        site=True, roster=roster, plan_pages=True, jobs=jobs, force=force))
     report_problems(result.problems, strict)
     if result.nothing:
         click.echo(result.nothing, err=True)
@@ -54,7 +59,8 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
                    + (f"; {result.plan_pages} plan pages" if result.plan_pages is not None
                       else ""), err=True)
     write_report(report, "build", result.problems, result.summary())
-    ctx.exit(result.exit_code(strict))
+    code = result.exit_code(strict)
+    ctx.exit(EXIT_USAGE if roster is not None and not result.inputs.athletes else code)
 
 
 @click.command()

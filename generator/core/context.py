@@ -1,9 +1,11 @@
 """Build-wide facts, read once: the build date from ``SOURCE_DATE_EPOCH``.
 
 Every output that shows or stamps a date (the footer's "Prepared" line, the site's
-sitemap and feed, ICS ``DTSTAMP``, an email's ``Date:`` header) and the manifest's
-input digest take it from one ``BuildContext``, made once per command and passed down
-with the loaded inputs, so the whole pipeline agrees on one rule.
+sitemap and feed, ICS ``DTSTAMP``) and the manifest's input digest take it from one
+``BuildContext``, made once per command and passed down with the loaded inputs, so the
+whole pipeline agrees on one rule. The one date that is not the build's is an email's
+``Date:`` header: the time it is sent (:meth:`BuildContext.message_date`). Nothing that
+identifies a message (its content hash, Message-ID, the send log's "changed") uses it.
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ class BuildContext:
         return self.source_date or dt.datetime.combine(fallback, dt.time(0, 0), tzinfo=dt.UTC)
 
     def message_date(self, now: dt.datetime | None = None) -> dt.datetime:
-        """An email's Date header: the epoch when set, else the send time."""
-        return self.source_date or now or dt.datetime.now(dt.UTC)
+        """An email's Date header: the send time (``now``, else the clock), never
+        SOURCE_DATE_EPOCH: a message dated at the build would sort wrongly in the
+        recipient's mailbox and look forged to spam filters. Whether a message is new or
+        changed comes from its content hash (the guide's inputs), not from this date."""
+        return now or dt.datetime.now(dt.UTC)
 
     @property
     def key(self) -> str:

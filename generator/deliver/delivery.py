@@ -10,7 +10,7 @@ the run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from generator.core.write import write_atomic
 from generator.deliver.message import MessageError, Outgoing
 from generator.deliver.sendlog import Action, SendLog, decide
 from generator.deliver.smtp import Outcome, TransportError
+from generator.pdf.coverage import missing_glyphs, notdef_problems
 
 
 @dataclass
@@ -94,11 +95,16 @@ class Delivery:
         self.options = options
         self.echo = echo
         self.summary = Summary()
+        self.blocked: Mapping[str, Sequence[Problem]] = {}
         self._last_start: float | None = None
 
-    def run(self, plans: Iterable, compose: Callable[[object], Outgoing]) -> Summary:
-        """``compose`` makes a GuidePlan's message (``Mailer.compose``)."""
+    def run(self, plans: Iterable, compose: Callable[[object], Outgoing],
+            blocked: Mapping[str, Sequence[Problem]] | None = None) -> Summary:
+        """``compose`` makes a GuidePlan's message (``Mailer.compose``). ``blocked``: runners
+        who get no email, with the located problems saying why (text no installed font can
+        draw, ``pdf.coverage.check_plans``); each counts as failed."""
         plans = list(plans)
+        self.blocked = blocked or {}
         for index, plan in enumerate(plans):
             try:
                 self.one(plan, compose)
@@ -119,8 +125,12 @@ class Delivery:
             s.no_email += 1
             self.echo(_row("skipped", athlete.id, "no email address"))
             return
+        if athlete.id in self.blocked:  # its guide would show empty boxes: not made
+            self._undrawable(athlete.id, self.blocked[athlete.id])
+            return
         try:
-            out = compose(plan)
+            with missing_glyphs() as notdef:  # a guide rendered for this message
+                out = compose(plan)
         except MessageError as exc:
             s.failed += 1
             s.fail(athlete.id, athlete.email, exc.message, where=self._where(athlete.id),
@@ -132,6 +142,10 @@ class Delivery:
             where = (exc.path, exc.line) if exc.path else self._where(athlete.id)
             s.fail(athlete.id, athlete.email, exc.message, where=where, field_=None)
             self.echo(_row("failed", athlete.id, str(exc)))
+            return
+        if notdef:
+            self._undrawable(athlete.id, notdef_problems(plan, notdef,
+                                                         *self._where(athlete.id)))
             return
         if out.rendered is None:
             s.attached += 1
@@ -173,14 +187,23 @@ class Delivery:
             else:
                 self.send(out)
 
+    def _undrawable(self, athlete_id: str, problems: Sequence[Problem]) -> None:
+        self.summary.failed += 1
+        self.summary.failures.extend(problems)
+        first = problems[0] if problems else None
+        text = (f"{first.field}: {first.message}" if first and first.field
+                else first.message if first else "text no installed font can draw")
+        self.echo(_row("failed", athlete_id, text))
+
     # ---------------------------------------------------------------- sending
 
     def send(self, out: Outgoing) -> None:
         s, opts, log = self.summary, self.options, self.log
-        data = out.as_bytes()
         sender = out.sender.addr_spec
         for attempt in range(1, opts.attempts + 1):
             self._throttle()
+            out.stamp()  # Date: the moment it is handed over (the hash does not change)
+            data = out.as_bytes()
             log.begin_attempt(out.athlete_id, out.content_hash, out.email, out.message_id)
             try:
                 result = self.transport.deliver(

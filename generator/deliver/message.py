@@ -11,7 +11,9 @@ instead of starting a new header.  The content hash covers everything the
 recipient sees (addresses, subject, both bodies, logo) and, for the attachments, the
 guide's input digest (the same inputs make the same PDF and ICS), but not the Date header,
 so it says whether *this* message was already delivered; the Message-ID is derived from
-it, so a retry of the same content carries the same Message-ID.
+it, so a retry of the same content carries the same Message-ID. The Date header is the
+time the message is composed (and :meth:`Outgoing.stamp` sets it again at sending), never
+``SOURCE_DATE_EPOCH``.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ class Outgoing:
     def smtputf8(self) -> bool:
         """Non-ASCII mailbox names need SMTPUTF8 (and raw UTF-8 headers)."""
         return not (self.recipient.addr_spec.isascii() and self.sender.addr_spec.isascii())
+
+    def stamp(self, now: dt.datetime | None = None) -> None:
+        """Date the message ``now`` (default: the clock), e.g. just before it is sent.
+        The content hash and Message-ID do not change."""
+        self.message.replace_header("Date", email.utils.format_datetime(
+            now or dt.datetime.now(dt.UTC)))
 
     def as_bytes(self) -> bytes:
         return self.message.as_bytes(policy=policy.SMTPUTF8 if self.smtputf8 else policy.SMTP)
@@ -163,7 +171,9 @@ def compose(plan: GuidePlan, files: dict[str, bytes], guide_digest: str, rendere
         raise MessageError(f"cannot build the message headers: {exc}") from None
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    # the logo is part of the HTML body (cid:), not something to save: inline, not attached
     msg.get_payload()[1].add_related(logo, logo_type, logo_subtype, cid=f"<{logo_cid}>",
+                                     disposition="inline",
                                      filename=f"logo.{logo_subtype.split('+')[0]}")
     msg.add_attachment(files["pdf"], maintype="application", subtype="pdf",
                        filename=names["pdf"])
@@ -181,7 +191,7 @@ class Mailer:
         self.layout = OutputLayout(out)
         project = inputs.project
         self.renderer = Renderer(project.templates_dir, project, inputs.context)
-        self.date = inputs.context.message_date(now)
+        self._now = now  # a fixed send time (tests); None: the clock, at each message
         self.problems: list[Problem] = []  # warnings from guides rendered here
         self.attached = 0  # guides attached as the build wrote them
         self.rendered = 0  # guides rendered here: missing or stale
@@ -189,6 +199,11 @@ class Mailer:
         self._config = project.config.model_dump_json()
         self._manifests = [Manifest.load(path) for path in self.layout.manifests()]
         self._maker = None
+
+    @property
+    def date(self) -> dt.datetime:
+        """The Date of a message composed now: the send time, never the build's date."""
+        return self.inputs.context.message_date(self._now)
 
     def guide(self, plan: GuidePlan) -> tuple[dict[str, bytes], str, str | None]:
         """(files, input digest, why it was rendered here: None when attached as built)."""

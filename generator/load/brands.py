@@ -1,4 +1,12 @@
-"""Clinic brands: ``brands/<id>/brand.toml`` + logo + optional template overrides."""
+"""Clinic brands: ``brands/<id>/brand.toml`` + logo + optional template overrides.
+
+Besides validating ``brand.toml``, loading a brand warns (located at its colour key) when
+a colour used for text is hard to read on the brand background (WCAG AA, 4.5:1), and
+sanitises an SVG logo (:func:`clean_svg`): the logo is published on the site's origin
+and embedded in every guide and email, so it carries no script, event handler or
+reference outside itself. What was removed is a located warning; a logo that cannot be
+read safely (not well-formed XML, not SVG) is a located error.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from xml.parsers import expat
+from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -103,6 +113,185 @@ class BrandConfig(_Strict):
         return v
 
 
+# ---------------------------------------------------------------- colour contrast
+
+TEXT_CONTRAST = 4.5  # WCAG 2 AA, normal text
+TEXT_COLOURS = {"text": "body text", "primary": "headings and links",
+                "muted": "captions and secondary text"}  # all set on colors.background
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def contrast_problems(colors: Colors, shown: str, toml_text: str) -> list[Problem]:
+    """A warning for each text colour below 4.5:1 on the background, at its key."""
+    found = []
+    for key, use in TEXT_COLOURS.items():
+        colour = getattr(colors, key)
+        ratio = contrast(colour, colors.background)
+        if ratio < TEXT_CONTRAST:
+            found.append(Problem(
+                shown, toml_key_line(toml_text, ("colors", key)),
+                f"{colour} ({use}) on the background {colors.background} has a contrast of "
+                f"{ratio:.2f}:1; text needs at least {TEXT_CONTRAST}:1 (WCAG AA) to be "
+                "readable", field=f"colors.{key}", severity="warning"))
+    return found
+
+
+# ---------------------------------------------------------------- SVG logos
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# removed with everything inside them: they run script or embed other documents
+_ACTIVE = {"script", "foreignObject", "handler", "listener", "iframe", "embed", "object"}
+_ANIMATIONS = {"set", "animate", "animateColor", "animateMotion", "animateTransform"}
+_URL_REFS = ("href", "src")  # attributes naming another resource (any namespace)
+# CSS (a style, a presentation attribute) that could fetch something; a backslash could
+# spell any of these with CSS escapes (\\75 rl), so it is refused too
+_OUTSIDE_URL = re.compile(r"url\(\s*+['\"]?+\s*+(?!#)|@import|image-set|\bsrc\(|javascript:|"
+                          r"expression\(|\\", re.I)
+_CSS_RULE = "CSS may only refer inside the logo (url(#id); no @import or CSS escapes)"
+_INLINE_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.I)
+
+
+class LogoError(ValueError):
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.line = line
+
+
+def _short(value: str, width: int = 60) -> str:
+    return repr(value if len(value) <= width else value[:width] + "...")
+
+
+def clean_svg(data: bytes) -> tuple[bytes, list[tuple[int, str]]]:
+    """(the SVG safe to publish, [(line, what was removed)]); LogoError if unreadable.
+
+    Removed: scripts and elements that embed other documents (``<script>``,
+    ``<foreignObject>``, ...), HTML elements, ``on*`` event handlers, animations of
+    links or handlers, links and references that leave the file (``href``/``src`` other
+    than ``#id`` or an inline PNG/JPEG/GIF/WebP ``data:`` image, ``url()`` other than
+    ``url(#id)``, ``@import``), entity declarations and ``xml-stylesheet``. Editor data
+    in other namespaces (Inkscape, RDF metadata) is dropped silently. A logo with
+    nothing to remove is returned byte for byte."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    out: list[str] = []
+    open_tags: list[tuple[str, int, bool]] = []  # (name, index of its start tag, style?)
+    notes: list[tuple[int, str]] = []
+    state = {"skip": 0, "changed": False, "xlink": False, "root": True}
+    style: list[str] = []  # the text of the <style> element being read
+
+    def note(message: str) -> None:
+        notes.append((parser.CurrentLineNumber, message))
+        state["changed"] = True
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        ns, _, local = name.rpartition(" ")
+        if state["root"]:
+            state["root"] = False
+            if (ns, local) != (SVG_NS, "svg"):
+                raise LogoError("not an SVG image: the root element must be <svg> in the SVG "
+                                f"namespace {SVG_NS}", parser.CurrentLineNumber)
+        if state["skip"]:
+            state["skip"] += 1
+            return
+        target = attrs.get("attributeName", "").rpartition(":")[2].lower()
+        if ns != SVG_NS or local in _ACTIVE or (
+                local in _ANIMATIONS and (target in _URL_REFS or target.startswith("on"))):
+            state["skip"], state["changed"] = 1, True
+            if ns == SVG_NS or ns == XHTML_NS or local in _ACTIVE:
+                note(f"<{local}> removed (a logo may not run script, animate links or "
+                     "embed other documents)")
+            return
+        kept = []
+        for aname, value in attrs.items():
+            ans, _, alocal = aname.rpartition(" ")
+            if ans not in ("", XLINK_NS, XML_NS):
+                state["changed"] = True  # editor data (inkscape:label ...)
+            elif alocal.lower().startswith("on"):
+                note(f"event handler {alocal}= removed from <{local}>")
+            elif alocal in _URL_REFS and not (value.startswith("#")
+                                              or _INLINE_IMAGE.match(value)):
+                note(f"reference outside the logo removed: <{local} {alocal}="
+                     f"{_short(value)}>")
+            elif _OUTSIDE_URL.search(value):
+                note(f"<{local} {alocal}={_short(value)}> removed: {_CSS_RULE}")
+            else:
+                prefix = {XLINK_NS: "xlink:", XML_NS: "xml:"}.get(ans, "")
+                state["xlink"] = state["xlink"] or ans == XLINK_NS
+                kept.append(f" {prefix}{alocal}={quoteattr(value)}")
+        open_tags.append((local, len(out), local == "style"))
+        out.append(f"<{local}{''.join(kept)}>")
+        style.clear()
+
+    def end(name: str) -> None:
+        if state["skip"]:
+            state["skip"] -= 1
+            return
+        local, index, is_style = open_tags.pop()
+        if is_style and _OUTSIDE_URL.search(css := "".join(style)):
+            note(f"<style> {_short(css)} removed: {_CSS_RULE}")
+            del out[index:]
+        elif len(out) - 1 == index:
+            out[index] = out[index][:-1] + "/>"
+        else:
+            out.append(f"</{local}>")
+
+    def text(data: str) -> None:
+        if not state["skip"] and open_tags:
+            out.append(escape(data))
+            if open_tags[-1][2]:
+                style.append(data)
+
+    def entity(name, _is_param, _value, _base, system_id, public_id, _notation) -> None:
+        where = f" ({_short(system_id or public_id)})" if system_id or public_id else ""
+        note(f"entity {name!r}{where} removed: a logo may not declare entities")
+
+    def doctype(_name, _system_id, _public_id, internal_subset: bool) -> None:
+        if internal_subset:  # declarations (entities, attribute defaults): not published
+            state["changed"] = True
+
+    def instruction(target: str, data: str) -> None:
+        if target.lower() == "xml-stylesheet":
+            note(f"<?xml-stylesheet {_short(data)}?> removed")
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler, parser.EntityDeclHandler = text, entity
+    parser.ProcessingInstructionHandler, parser.StartDoctypeDeclHandler = instruction, doctype
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise LogoError(f"not a readable SVG image: {expat.errors.messages[exc.code]}",
+                        exc.lineno) from None
+    if not state["changed"]:
+        return data, []
+    root = out[0]
+    cut = len("<svg")
+    xmlns = f' xmlns="{SVG_NS}"' + (f' xmlns:xlink="{XLINK_NS}"' if state["xlink"] else "")
+    out[0] = root[:cut] + xmlns + root[cut:]
+    return "".join(out).encode("utf-8") + b"\n", notes
+
+
 @dataclass(frozen=True)
 class Brand:
     id: str
@@ -115,6 +304,11 @@ class Brand:
         if name.startswith("_") or name == "config":
             raise AttributeError(name)
         return getattr(self.config, name)
+
+    @property
+    def logo_bytes(self) -> bytes:
+        """The logo as published (an SVG logo sanitised): the bytes of ``logo_uri``."""
+        return base64.b64decode(self.logo_uri.partition(",")[2])
 
     @property
     def templates_dir(self) -> Path | None:
@@ -145,14 +339,23 @@ def load_brand(folder: Path, root: Path | None = None) -> tuple[Brand | None, li
     except ValidationError as exc:
         text = path.read_text(encoding="utf-8")
         return None, pydantic_problems(exc, shown, lambda loc: toml_key_line(text, loc), None)
+    toml_text = path.read_text(encoding="utf-8")
     logo = folder / config.logo
     if not logo.is_file():
-        return None, [Problem(shown, toml_key_line(path.read_text("utf-8"), ("logo",)),
+        return None, [Problem(shown, toml_key_line(toml_text, ("logo",)),
                               f"logo file {config.logo!r} not found in {folder.name}/",
                               field="logo")]
-    uri = f"data:{LOGO_TYPES[logo.suffix.lower()]};base64," + base64.b64encode(
-        logo.read_bytes()).decode()
-    return Brand(folder.name, config, folder.resolve(), uri, _digest(folder)), []
+    data, logo_shown = logo.read_bytes(), display_path(logo, root)
+    warnings = contrast_problems(config.colors, shown, toml_text)
+    if logo.suffix.lower() == ".svg":
+        try:
+            data, removed = clean_svg(data)
+        except LogoError as exc:
+            return None, [Problem(logo_shown, exc.line, str(exc), field="logo")]
+        warnings += [Problem(logo_shown, line, f"{what}; the published logo leaves it out",
+                             field="logo", severity="warning") for line, what in removed]
+    uri = f"data:{LOGO_TYPES[logo.suffix.lower()]};base64," + base64.b64encode(data).decode()
+    return Brand(folder.name, config, folder.resolve(), uri, _digest(folder)), warnings
 
 
 def load_brands(brands_dir: Path, root: Path | None = None) -> tuple[dict[str, Brand],

@@ -5,6 +5,7 @@ re-exported here, so ``from generator.load.roster import Athlete`` keeps working
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import json
@@ -45,6 +46,18 @@ MAX_BYTES = {"csv": 32 * 2**20, "json": 32 * 2**20, "yaml": 8 * 2**20}
 # ---------------------------------------------------------------- file readers
 
 def _decode(raw: bytes, shown: str) -> tuple[str, list[Problem]]:
+    """UTF-16 with a byte-order mark (Excel's "Unicode text"), else UTF-8 (BOM or not),
+    else Latin-1/Windows-1252, with a warning."""
+    utf16 = _UTF16.get(raw[:2])
+    if utf16 is not None:
+        body = raw[2:]
+        try:
+            return body.decode(utf16), []
+        except UnicodeDecodeError as exc:
+            line = body[:exc.start].decode(utf16, errors="replace").count("\n") + 1
+            return body.decode(utf16, errors="replace"), [Problem(
+                shown, line, "file starts like UTF-16 but is not valid UTF-16 from this line "
+                "on (cut short?); unreadable characters were replaced", severity="warning")]
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -54,11 +67,21 @@ def _decode(raw: bytes, shown: str) -> tuple[str, list[Problem]]:
                               "(save as 'CSV UTF-8' to silence this)", severity="warning")]
 
 
+_UTF16 = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
+DELIMITERS = (",", ";", "\t")  # on a tie, the first wins
+
+
+def _delimiter(first_line: str) -> str:
+    """The delimiter the header line uses most: ',' (CSV), ';' (CSV in locales whose
+    decimal mark is a comma) or a tab (Excel's "Unicode text", "Text (Tab delimited)")."""
+    return max(DELIMITERS, key=first_line.count)
+
+
 def _csv_records(text: str, shown: str):
     """Yield (line, dict) per data row; problems for the header."""
     sample = text[:4096]
     first = sample.splitlines()[0] if sample.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    delimiter = _delimiter(first)
     reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
         header = next(reader)
@@ -241,7 +264,7 @@ def load_roster(
     text, problems = _decode(raw, shown)
     del raw
     try:
-        if kind == "csv" or kind == "txt":
+        if kind in ("csv", "tsv", "txt"):  # .txt: Excel's "Unicode text" and tab-delimited
             # a cell may be as long as the file (validation then names the field and
             # its length); csv's default limit would raise on cells over 128 KiB
             limit = csv.field_size_limit()
@@ -254,7 +277,7 @@ def load_roster(
             rows, head = _structured_records(text, shown, "json" if kind == "json" else "yaml")
         else:
             return [], [Problem(shown, None, f"unknown roster format '.{kind}' "
-                                "(use .csv, .yaml, .yml or .json)")]
+                                "(use .csv, .tsv, .txt, .yaml, .yml or .json)")]
     except _FileProblem as exc:
         return [], [*problems, exc.problem]
     problems.extend(head)
@@ -277,7 +300,7 @@ def load_roster(
             problems.append(Problem(shown, line, "unknown field", field=unknown[0]))
             continue
         try:
-            athlete = Athlete.model_validate(record)
+            athlete, bad_email = _validate(record)
         except ValidationError as exc:
             problems.append(_row_problem(exc, shown, line))
             continue
@@ -295,11 +318,29 @@ def load_roster(
             if value[:1] in ("=", "+", "@") or (value[:1] == "-" and value[1:2].isalpha()):
                 problems.append(Problem(shown, line, "starts like a spreadsheet formula; shown "
                                         "as plain text", field=key, severity="warning"))
+        if bad_email is not None:
+            problems.append(Problem(shown, line, f"{short_repr(bad_email)} is not a valid "
+                                    "address; the guide is built, no email will be sent",
+                                    field="email", severity="warning"))
         seen[athlete.id] = line
         athletes.append(athlete)
     if lines is not None:
         lines.update((a.id, seen[a.id]) for a in athletes)
     return athletes, problems
+
+
+def _validate(record: dict) -> tuple[Athlete, object | None]:
+    """The row's Athlete, and the email it had if that email was not valid.
+
+    A bad address costs the runner their email, not their guide: the row is validated
+    again without it (the Athlete model itself never holds an invalid address). Raises
+    the ValidationError of the row's other fields."""
+    try:
+        return Athlete.model_validate(record), None
+    except ValidationError as exc:
+        if not any(e["loc"] == ("email",) for e in exc.errors()):
+            raise
+        return Athlete.model_validate({**record, "email": None}), record.get("email")
 
 
 def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
@@ -315,11 +356,19 @@ def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         msg = "required field is missing"
-    elif err["type"] == "literal_error":
-        msg = f"{msg} (got {short_repr(err.get('input'))})"
     elif err["type"] == "string_too_long":
         msg = f"{msg} (got {len(err.get('input', ''))})"
+    elif "input" in err and not _shows(msg, err["input"]):
+        msg = f"{msg} (got {short_repr(err['input'])})"  # the offending value, bounded
     more = len(errors) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''} in this row)"
     return Problem(shown, line, msg, field=field)
+
+
+def _shows(msg: str, value) -> bool:
+    """Whether ``msg`` already quotes ``value`` (or, for a list, one of its items)."""
+    if "(got " in msg:
+        return True
+    items = value[:10] if isinstance(value, list | tuple) else [value]
+    return any(isinstance(v, str) and v.strip() and v.strip()[:40] in msg for v in items)

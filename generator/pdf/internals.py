@@ -6,6 +6,10 @@ proven (byte-identical to a plain render, tests/test_fastpdf.py and tests/test_p
 against the versions in ``PROVEN``, which pyproject.toml pins. If an installed release
 lacks any name listed in ``NEEDED``, guides are rendered the plain way (the same pages,
 slower) and the build says so once, instead of crashing.
+
+fontstamps.py (embedded fonts keep their own timestamps on WeasyPrint's fontTools path)
+needs one more name, ``weasyprint.pdf.fonts.TTFont``; it is not listed here because
+its absence does not affect the fast path: that module then patches nothing.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import internals
+from generator.pdf import fontstamps, internals
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -148,6 +148,7 @@ class PdfMaker:
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
+        fontstamps.keep_font_timestamps()  # fontTools-written fonts: no wall-clock bytes
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
         self.refused: list[str] = []
@@ -188,7 +189,8 @@ class PdfMaker:
         return doc
 
     def write(self, document, identifier: str) -> bytes:
-        """Deterministic PDF bytes: fixed identifier, no wall-clock dates."""
+        """Deterministic PDF bytes: fixed identifier, no wall-clock dates (no Info or XMP
+        dates, as the HTML has no dcterms meta; fonts keep their own, fontstamps.py)."""
         # see document(): pages reused from another layout repeat their refusals
         self.refused.extend(dict.fromkeys(url for page in document.pages
                                           for url in getattr(page, "guidegen_refused", ())))

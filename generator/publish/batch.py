@@ -5,12 +5,14 @@ deterministic shards and progress.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from generator.core.errors import GuidegenError, Problem, UsageError, display_pa
 from generator.core.parallel import cores
 from generator.core.write import remove_stale_temps, write_atomic
 from generator.load.inputs import Inputs
+from generator.pdf.coverage import missing_glyphs, notdef_problems
 from generator.plan.guideplan import GuidePlan
 from generator.publish.guides import PLAN, GuideMaker
 from generator.publish.layout import OutputLayout
@@ -111,17 +114,21 @@ def _on_alarm(signum, frame):
 
 def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Path):
     """Render one athlete's guide and write its files; returns (id, files, problems,
-    error), files being {relative path: sha256}, the error one line of text or a Problem
-    located in a template."""
+    error), files being {relative path: sha256}, the error one line of text, a Problem
+    located in a template, or a tuple of the runner's own located Problems (characters
+    WeasyPrint drew as empty boxes: nothing is written)."""
     inputs = maker.inputs
     athlete = plan.athlete
     timeout = guide_timeout()
+    boxes = contextlib.nullcontext([])
     if "pdf" in want:  # WeasyPrint's import and fonts (once per worker): not this guide's time
         _ = maker.pdf_maker
+        boxes = missing_glyphs()  # characters drawn as empty boxes: no PDF for this runner
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(timeout)
     try:
-        result = maker.make(plan, want)
+        with boxes as notdef:
+            result = maker.make(plan, want)
     except GuideTimeout:
         return athlete.id, [], [], f"rendering took longer than {timeout}s; skipped"
     except GuidegenError as exc:
@@ -134,6 +141,9 @@ def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Pat
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+    if notdef:
+        where = (inputs.roster_source or "roster", inputs.roster_lines.get(athlete.id))
+        return athlete.id, [], result.problems, tuple(notdef_problems(plan, notdef, *where))
     layout = OutputLayout(out)
     targets = [(path, result.files[fmt]) for fmt, path in
                layout.guide_paths(plan.brand.id, athlete.id).items() if fmt in formats]
@@ -164,10 +174,14 @@ def _work(plan, want, formats, token, out):
 def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[str, ...], *,
               plan_tokens: dict[str, str] | None = None, jobs: int | None = None,
               force: bool = False, shard: tuple[int, int] | None = None,
-              progress=None) -> Summary:
+              progress=None, blocked: Mapping[str, Sequence[Problem]] | None = None) -> Summary:
     """Build every (changed) guide of ``plans``; one failure never stops the rest.
 
-    Guides of athletes no longer planned are removed (through the layout's prune)."""
+    Guides of athletes no longer planned are removed (through the layout's prune).
+    ``blocked``: runners whose guide must not be made (text no installed font can draw,
+    see pdf/coverage.py), with their problems: counted as failed, nothing of theirs is
+    made, and like any failed guide their manifest entry is dropped (so the next build
+    makes it) while files of an earlier build are left where they are."""
     started = time.perf_counter()
     summary = Summary()
     layout = OutputLayout(out)
@@ -184,7 +198,13 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
 
     # which outputs are stale, which are current, which belong to athletes now gone
     todo, digests = [], {}
+    blocked = blocked or {}
     for plan in plans:
+        if plan.id in blocked:
+            summary.failed += 1
+            summary.problems.extend(blocked[plan.id])
+            manifest.outputs.pop(plan.id, None)
+            continue
         token = plan_tokens.get(plan.id) if plan_tokens else None
         inputs_digest = input_digest(plan, templates, config, inputs.context)
         digests[plan.id] = (output_digest(inputs_digest, want, token), inputs_digest)
@@ -208,7 +228,9 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
         else:
             summary.failed += 1
             manifest.outputs.pop(athlete_id, None)
-            if isinstance(error, Problem):  # located in a template: say where
+            if isinstance(error, tuple):  # the runner's own, located and worded already
+                summary.problems.extend(error)
+            elif isinstance(error, Problem):  # located in a template: say where
                 summary.problems.append(Problem(error.path, error.line,
                                                 f"{athlete_id}: {error.message}"))
             else:

@@ -17,9 +17,9 @@ import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from generator.render.site import PLANS
+from generator.render.site import PLANS, PLANS_INDEX
 
 FORMATS = ("pdf", "html", "ics")
 PLAN = "plan"  # the private web page (HTML in "plan" mode), made beside the formats
@@ -101,7 +101,8 @@ class OutputLayout:
                 removed += 1
                 _remove_empty_parents(target.parent, self.out)
         if plan_tokens is not None and self.plans.is_dir():
-            keep = set(plan_tokens)
+            # and the site's empty page that hides the folder listing
+            keep = {*plan_tokens, PurePosixPath(PLANS_INDEX).name}
             for path in sorted(self.plans.iterdir()):
                 if path.name not in keep:
                     if path.is_dir() and not path.is_symlink():

@@ -72,9 +72,19 @@ class PdfPages:
 TOTALS = 200  # a part laid out with ``others`` may have up to this many pages
 
 
-def css_string(text: str) -> str:
-    """Escape text for a CSS string literal."""
-    return "".join(c if c.isalnum() or c in " .,&'-_()" else f"\\{ord(c):x} " for c in text)
+_CSS_PLAIN = frozenset(" .,-_()")  # with letters and digits: kept as they are in a CSS string
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as the inside of a double-quoted CSS string, safe inside ``<style>``.
+
+    Every character but letters, digits, space and ``.,-_()`` becomes a CSS hex escape
+    (``&`` -> ``\\26 ``): quotes and backslashes cannot end the string, ``<`` and ``>``
+    cannot close the style element, and ``&`` is not an HTML entity there (``<style>``
+    is raw text: an HTML-escaped ``&amp;`` would print as such). The result is Markup,
+    so autoescaping leaves it alone; CSS reads the escapes back to the literal text."""
+    return Markup("".join(c if c.isalnum() or c in _CSS_PLAIN else f"\\{ord(c):x} "
+                          for c in text))
 
 
 @dataclass(frozen=True)

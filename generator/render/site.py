@@ -10,6 +10,7 @@ Private plan pages live in ``plans/`` beside the site but are never linked or li
 
 from __future__ import annotations
 
+import html
 import json
 import struct
 import xml.etree.ElementTree as ET
@@ -23,11 +24,12 @@ from markupsafe import Markup
 from generator.core.errors import Problem
 from generator.core.parallel import pmap
 from generator.core.vocab import DAY_NAMES
-from generator.load.brands import Brand
+from generator.load.brands import Brand, contrast, rgb
 from generator.load.content import Module
 from generator.render.renderer import DISCLAIMER
 
 PLANS = "plans"  # private plan pages: never linked, listed or pruned by the site
+PLANS_INDEX = f"{PLANS}/index.html"  # an empty page, so no web server lists the folder
 ABOUT = "about"
 RESERVED_SLUGS = {ABOUT, "assets", PLANS}
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -111,31 +113,12 @@ def days_text(days) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    h = hex_colour.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
 def mix(colour: str, background: str, amount: float) -> str:
     """A solid tint (``amount`` of ``colour`` over ``background``): solid colours keep
     contrast checks (axe, WCAG) exact, unlike translucent ones."""
-    a, b = _rgb(colour), _rgb(background)
+    a, b = rgb(colour), rgb(background)
     return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}"
                        for x, y in zip(a, b, strict=True))
-
-
-def luminance(colour: str) -> float:
-    def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in _rgb(colour))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def palette(brand: Brand) -> dict[str, str]:
@@ -150,7 +133,7 @@ def favicon_ico(colour: str, size: int = 32) -> bytes:
     """A /favicon.ico (a dot in the brand colour), drawn here so no imaging library is
     needed. Browsers ask for it on every page without an icon link (the plan pages),
     and a 404 there is a console error on the runner's private page."""
-    r, g, b = _rgb(colour)
+    r, g, b = rgb(colour)
     centre, radius, pixels = (size - 1) / 2, size / 2 - 1, bytearray()
     # squared distances of the 4x4 samples in each row and column (computed once)
     span = [[(i + d / 4 - centre) ** 2 for d in (-1.5, -0.5, 0.5, 1.5)] for i in range(size)]
@@ -165,6 +148,16 @@ def favicon_ico(colour: str, size: int = 32) -> bytes:
     image = header + bytes(pixels) + mask
     entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
     return struct.pack("<HHH", 0, 1, 1) + entry + image
+
+
+def plans_index(language: str) -> bytes:
+    """``plans/index.html``: an empty, unindexed page where a web server that lists
+    folders would otherwise list every runner's private plan folder."""
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{html.escape(language)}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="robots" content="noindex, nofollow">\n'
+            '<meta name="referrer" content="no-referrer">\n'
+            "<title>Nothing here</title>\n</head>\n<body></body>\n</html>\n").encode()
 
 
 def json_ld(data: dict) -> Markup:
@@ -284,7 +277,8 @@ class SiteRenderer:
         files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand).encode()
         files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
         files["favicon.ico"] = favicon_ico(self.brand.colors.primary)
-        files[f"assets/{self.logo_name}"] = (self.brand.folder / self.brand.logo).read_bytes()
+        files[f"assets/{self.logo_name}"] = self.brand.logo_bytes  # an SVG logo sanitised
+        files[PLANS_INDEX] = plans_index(self.settings.language)
         files["sitemap.xml"] = self.sitemap(pages)
         files["feed.xml"] = self.feed(pages)
         files["robots.txt"] = (f"User-agent: *\nAllow: /\nDisallow: /{PLANS}/\n\n"
