@@ -42,6 +42,7 @@ def main() -> None:
     from generator.load.inputs import load_inputs
     from generator.load.project import load_project
     from generator.pdf.maker import make_fetcher
+    from generator.plan.guideplan import plan_guide
     from generator.publish.guides import GuideMaker
 
     with tempfile.TemporaryDirectory(prefix="guidegen-profile-") as tmp:
@@ -87,23 +88,22 @@ def main() -> None:
                 seconds["write"] += time.process_time() - start
         pdf.write = write
 
-        for athlete in inputs.athletes[:args.warm]:
-            maker.make(athlete, ("pdf",))
+        plans = [plan_guide(inputs, a) for a in inputs.athletes]
+        for plan in plans[:args.warm]:
+            maker.make(plan, ("pdf",))
         seconds.clear()
         misses.clear()
         pages.clear()
         painted = dict(paintcache.counts)
         naive = fast = 0.0
-        for athlete in inputs.athletes[args.warm:]:
-            brand = inputs.brand_for(athlete)
+        for plan in plans[args.warm:]:
             start = time.process_time()
-            html = maker.renderer.guide_html(athlete, brand, inputs.modules_for(athlete),
-                                             inputs.timeline_for(athlete), "pdf")
+            html = maker.renderer.guide_html(plan, "pdf")
             weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
                             url_fetcher=fetcher).write_pdf(
                 stylesheets=css, pdf_tags=True, pdf_variant="pdf/ua-1")
             middle = time.process_time()
-            maker.make(athlete, ("pdf",))
+            maker.make(plan, ("pdf",))
             naive += middle - start
             fast += time.process_time() - middle
 

@@ -86,16 +86,16 @@ import weasyprint
 from generator.load.project import load_project
 from generator.load.inputs import load_inputs
 from generator.render.renderer import Renderer
+from generator.plan.guideplan import plan_guide
 from generator.pdf.maker import make_fetcher
 root = Path({str(project)!r})
 p = load_project(root); i = load_inputs(p, root / "data/athletes.csv")
-r = Renderer(p.templates_dir, p); fetcher = make_fetcher([root], [])
+r = Renderer(p.templates_dir, p, i.context); fetcher = make_fetcher([root], [])
 css = [str(p.templates_dir / "assets/guide.css"), str(p.templates_dir / "assets/print.css")]
 athletes = i.athletes[:{limit}]
 t = time.perf_counter()
 for a in athletes:
-    b = i.brand_for(a)
-    html = r.guide_html(a, b, i.modules_for(a), i.timeline_for(a), "pdf")
+    html = r.guide_html(plan_guide(i, a), "pdf")
     weasyprint.HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).write_pdf(
         stylesheets=css, pdf_tags=True, pdf_variant="pdf/ua-1")
 print(time.perf_counter() - t, len(athletes))
