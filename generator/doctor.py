@@ -87,10 +87,16 @@ def run_checks(wanted_fonts: list[str] | None = None, project=None) -> list[Chec
                         f"{APT} libpango-1.0-0 libpangoft2-1.0-0"))
     hb = _library(["harfbuzz"])
     checks.append(Check("HarfBuzz", hb is not None, hb or "not found", f"{APT} libharfbuzz0b"))
-    subset = _library(["harfbuzz-subset"])
-    checks.append(Check("HarfBuzz subset (fast font subsetting)", subset is not None,
-                        subset or "not found: WeasyPrint falls back to fontTools, several "
-                        "times slower", f"{APT} libharfbuzz-subset0", required=False))
+    from generator.pdf import fontsubset
+
+    subset_warning = fontsubset.fallback_warning()
+    if subset_warning is None:
+        import importlib.metadata as md
+
+        subset_detail = f"uharfbuzz {md.version('uharfbuzz')}"
+    checks.append(Check("font subsetting (the pinned uharfbuzz: the same bytes on every "
+                        "machine)", subset_warning is None, subset_warning or subset_detail,
+                        ".venv/bin/pip install -e .", required=False))
     try:
         import importlib.metadata as md
 

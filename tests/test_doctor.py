@@ -16,7 +16,8 @@ def test_doctor_reports_pango_harfbuzz_and_fonts_and_exits_zero_here(run_cli, ex
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
     assert any(line.startswith("ok   Pango: version 1.") for line in lines)
-    assert any(line.startswith("ok   HarfBuzz subset") for line in lines)
+    assert any(line.startswith("ok   font subsetting (the pinned uharfbuzz") and
+               line.endswith("uharfbuzz 0.57.0") for line in lines)
     assert any("brand font 'DejaVu Sans'" in line for line in lines)
 
 

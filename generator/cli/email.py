@@ -61,6 +61,10 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     .eml files with --outbox).  With --smtp URL --send it sends, recording
     every message in OUT/sendlog.sqlite, so a rerun sends only what was not
     sent yet.
+
+    The attachments are the guides `guidegen build` or `batch` wrote to OUT,
+    checked against OUT/manifest.json (same inputs, same bytes); a guide that
+    is missing or stale is rendered for its message, and the output says so.
     """
     from generator.deliver.delivery import Delivery, Options
     from generator.deliver.message import Mailer

@@ -19,9 +19,10 @@ later release no longer has it, nothing is patched and PDFs are made as before
 (tests/test_machine_determinism.py renders through the fontTools path with the clock
 moved and fails if the bytes then change).
 
-The HarfBuzz and fontTools subsets of one font are different font programs
-(different table sets and glyph encodings), so the two paths give different, each
-deterministic, PDF bytes; tests/test_machine_determinism.py holds the evidence.
+guidegen itself subsets every font through uharfbuzz (fontsubset.py), the same on
+every machine; WeasyPrint's own subsetters, whose two font programs differ, run only
+without uharfbuzz.  The fontTools writes above happen on every path, so this patch
+matters either way; tests/test_machine_determinism.py holds the evidence.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def timestamps_kept() -> bool:
 
 
 def subsetter() -> str:
-    """Which subsetter WeasyPrint uses in this process: "harfbuzz" or "fonttools"."""
+    """Which subsetter WeasyPrint's own ``Font.subset`` uses in this process, "harfbuzz" or
+    "fonttools" (guidegen's replacement, fontsubset.py, reports "uharfbuzz" instead)."""
     fonts = _fonts_module()
     if fonts is None:
         return "fonttools"

@@ -7,9 +7,12 @@ against the versions in ``PROVEN``, which pyproject.toml pins. If an installed r
 lacks any name listed in ``NEEDED``, guides are rendered the plain way (the same pages,
 slower) and the build says so once, instead of crashing.
 
-fontstamps.py (embedded fonts keep their own timestamps on WeasyPrint's fontTools path)
-needs one more name, ``weasyprint.pdf.fonts.TTFont``; it is not listed here because
-its absence does not affect the fast path: that module then patches nothing.
+fontsubset.py (every embedded font subset through uharfbuzz, the same bytes on every
+machine) relies on the names in ``SUBSET_NEEDED``, checked apart from ``NEEDED``: without
+them only that module steps aside (WeasyPrint subsets fonts its own way, with the system
+HarfBuzz or fontTools), the fast path is unaffected.  fontstamps.py (fonts WeasyPrint
+writes through fontTools keep their own timestamps) needs one more name,
+``weasyprint.pdf.fonts.TTFont``; without it that module patches nothing.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ NEEDED = (
     ("pydyf", "Dictionary"),
 )
 
+# what fontsubset.py replaces (Font.subset, as Font.clean calls it) and the attributes
+# of Font that its replacement reads, as Font.__init__ sets them
+SUBSET_NEEDED = (
+    ("weasyprint.pdf.fonts", "Font.subset"),
+    ("weasyprint.pdf.fonts", "Font.clean:subset"),
+    ("weasyprint.pdf.fonts", "Font.__init__:file_content"),
+    ("weasyprint.pdf.fonts", "Font.__init__:index"),
+    ("weasyprint.pdf.fonts", "Font.__init__:missing"),
+    ("weasyprint.pdf.fonts", "Font.__init__:family"),
+)
+
 
 def _has(module_name: str, path: str) -> bool:
     try:
@@ -54,10 +68,10 @@ def _has(module_name: str, path: str) -> bool:
     return True
 
 
-def missing() -> list[str]:
-    """Names in ``NEEDED`` that the installed WeasyPrint/pydyf do not have."""
-    return [f"{module}.{path.replace(':', ' sets ')}" for module, path in NEEDED
-            if not _has(module, path)]
+def missing(needed: tuple[tuple[str, str], ...] | None = None) -> list[str]:
+    """Names in ``needed`` (default ``NEEDED``) that the installed WeasyPrint/pydyf lack."""
+    return [f"{module}.{path.replace(':', ' uses ')}" for module, path
+            in (NEEDED if needed is None else needed) if not _has(module, path)]
 
 
 @functools.cache

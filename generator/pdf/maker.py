@@ -13,11 +13,11 @@ import urllib.parse
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import fontstamps, internals
+from generator.pdf import fontstamps, fontsubset, internals
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
-    "apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 (optional, faster: libharfbuzz-subset0). "
+    "apt-get install -y libpango-1.0-0 libpangoft2-1.0-0. "
     "Run 'guidegen doctor' for details."
 )
 VARIANTS = {"pdf/ua-1": "pdf/ua-1", "pdf/a-3b": "pdf/a-3b", "none": None}
@@ -148,6 +148,7 @@ class PdfMaker:
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
+        fontsubset.subset_with_uharfbuzz()  # fonts subset alike on every machine (uharfbuzz)
         fontstamps.keep_font_timestamps()  # fontTools-written fonts: no wall-clock bytes
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()

@@ -246,13 +246,16 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
 
     jobs = max(1, jobs or cores())
     fast = _worth_fast_path(len(todo), min(jobs, max(1, len(todo))))
-    if "pdf" in want and todo and fast:
-        from generator.pdf import internals
+    if "pdf" in want and todo:
+        from generator.pdf import fontsubset, internals
 
-        fast = internals.reuse_supported()  # else one warning, and plain rendering
-        warning = internals.fallback_warning()
-        if warning:
-            summary.problems.append(Problem("weasyprint", None, warning, severity="warning"))
+        if fast:
+            fast = internals.reuse_supported()  # else one warning, and plain rendering
+        for warning in (internals.fallback_warning() if fast or not
+                        internals.reuse_supported() else None, fontsubset.fallback_warning()):
+            if warning:
+                summary.problems.append(Problem("weasyprint", None, warning,
+                                                severity="warning"))
     if jobs == 1 or len(todo) <= 1:
         maker = GuideMaker(inputs)
         maker.fast = fast
