@@ -8,9 +8,10 @@
 FROM python:3.11-slim-bookworm
 
 # The packages of scripts/setup-test-env.sh (keep the two lists in step) less chromium and
-# Node.js, which only the browser tests need: Pango for WeasyPrint, HarfBuzz subsetting (fast
-# font subsets), DejaVu (the brand fonts), WenQuanYi (CJK and Korean names) and Noto Color
-# Emoji (emoji in names), fontconfig (fc-list: the font coverage check, `guidegen doctor`),
+# Node.js, which only the browser tests need: Pango for WeasyPrint, HarfBuzz subsetting (as CI
+# has it; guidegen subsets fonts with the pinned uharfbuzz wheel either way), DejaVu (the
+# brand fonts), WenQuanYi (CJK and Korean names) and Noto Color Emoji (emoji in names),
+# fontconfig (fc-list: the font coverage check, `guidegen doctor`),
 # poppler-utils (pdftotext, pdffonts, pdftoppm). The same fonts as CI: a runner whose name
 # no installed font can draw gets no guide, so a missing font changes what is built.
 RUN apt-get update \
