@@ -7,6 +7,7 @@ the commands only parse options, call it, print the report and exit with its cod
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from generator.core.context import BuildContext
 from generator.core.errors import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, Problem
 from generator.load.inputs import Inputs, load_inputs
 from generator.load.project import Project
+from generator.privacy import expired
 from generator.publish.layout import FORMATS, OutputLayout
 from generator.publish.plans import plan_tokens
 
@@ -35,6 +37,9 @@ class BuildOptions:
     shard: tuple[int, int] | None = None
     progress: object = None  # start(n) / advance() / stop(), e.g. cli.progress.BatchProgress
     context: BuildContext | None = None  # default: read from the environment once
+    today: dt.date | None = None  # what "days after the race" count to (expiry); default:
+    #                               the real date, never SOURCE_DATE_EPOCH (a fixed epoch
+    #                               would keep every page forever)
 
 
 @dataclass
@@ -45,7 +50,8 @@ class BuildReport:
     site_built: bool | None = None  # None: not asked for
     guides: Summary | None = None  # None: no roster given
     plan_pages: int | None = None  # None: plan pages not made
-    plans_removed: int = 0
+    plans_removed: int = 0  # of runners no longer in the roster (or of a rotated secret)
+    plans_expired: int = 0  # of races older than [plans] keep_days_after_race
     nothing: str | None = None  # why nothing could be built at all
 
     def exit_code(self, strict: bool = False) -> int:
@@ -70,7 +76,8 @@ class BuildReport:
         if self.guides is not None:
             data.update(self.guides.counts())
         if self.plan_pages is not None:
-            data.update(plan_pages=self.plan_pages, plans_removed=self.plans_removed)
+            data.update(plan_pages=self.plan_pages, plans_removed=self.plans_removed,
+                        plans_expired=self.plans_expired)
         return data
 
 
@@ -112,14 +119,24 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
         report.problems += site_problems
         report.site_built = site_built(site_problems)
 
+    # retention: runners whose race is older than [guides] / [plans] keep_days_after_race
+    # get no guide (their files are removed) / no plan page (its folder is removed)
+    config, today = project.config, options.today or dt.date.today()
+    old_guides = expired(inputs.athletes, config.guides.keep_days_after_race, today)
+    old_pages = old_guides | expired(inputs.athletes, config.plans.keep_days_after_race, today)
+    kept = [p for p in report.plans if p.id not in old_guides]
+
     # 3-4. render and publish the guides in a worker pool (only what changed; guides of
-    # athletes who left are pruned), with a private plan page each when enabled
-    tokens = None
+    # athletes who left or expired are pruned), with a private plan page each when enabled
+    tokens = old_tokens = None
     if options.roster is not None:
-        from generator.publish.batch import run_batch
+        from generator.publish.batch import in_shard, run_batch
 
         if options.plan_pages:
-            tokens = plan_tokens(project.config.plans, [p.id for p in report.plans])
+            every = plan_tokens(config.plans, [p.id for p in report.plans])
+            if every is not None:
+                tokens = {i: t for i, t in every.items() if i not in old_pages}
+                old_tokens = {every[i] for i in old_pages}
         # no guide with empty boxes: when PDFs are made (asked for, or in plan pages), a
         # runner whose name, race name or notes, or whose brand's text, has a character no
         # installed font can draw gets none of its files (and no email); the rest build
@@ -127,18 +144,26 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
         if "pdf" in options.formats or tokens is not None:
             from generator.pdf.coverage import check_plans
 
-            undrawable = check_plans(inputs, report.plans)
+            undrawable = check_plans(inputs, kept)
             report.problems += undrawable.problems  # brand texts, once per brand
             blocked = undrawable.runners  # reported by the batch, for its shard only
-        summary = run_batch(inputs, report.plans, out, options.formats, plan_tokens=tokens,
+        # expired guides go from disk whether or not the manifest still lists them
+        files = {i: layout.guide_files(i) for i in sorted(old_guides)
+                 if in_shard(i, options.shard)}
+        layout.prune(gone=[layout.relative(f) for found in files.values() for f in found])
+        summary = run_batch(inputs, kept, out, options.formats, plan_tokens=tokens,
                             jobs=options.jobs, force=options.force, shard=options.shard,
-                            progress=options.progress, blocked=blocked)
+                            progress=options.progress, blocked=blocked, expired=old_guides)
+        summary.expired = sum(1 for found in files.values() if found)
         report.problems += summary.problems  # what rendering and writing found
         report.guides = summary
 
-    # 5. prune: plan pages of runners no longer in the roster (or of a rotated secret;
-    # every one of them when plan pages were turned off)
+    # 5. prune: plan pages of runners no longer in the roster or whose race is long past
+    # (or of a rotated secret; every one of them when plan pages were turned off)
     if options.plan_pages:
         report.plan_pages = len(tokens) if tokens is not None else None
-        report.plans_removed = layout.prune(plan_tokens=tokens.values() if tokens else ())
+        present = layout.plan_folders()
+        removed = layout.prune(plan_tokens=tokens.values() if tokens else ())
+        report.plans_expired = len(present & (old_tokens or set()))
+        report.plans_removed = removed - report.plans_expired
     return report

@@ -141,6 +141,13 @@ def copy_example(
         roster = target / "data" / "athletes.csv"
         roster.parent.mkdir(parents=True, exist_ok=True)
         roster.write_text(lines[0] + "".join(rows), encoding="utf-8")
+    toml = target / "guidegen.toml"
+    if "guidegen.toml" in parts and toml.is_file():
+        # the example's races are fixed dates while tests run on today's: no plan page may
+        # expire under a test that is about something else (tests/test_privacy.py tests expiry)
+        text = toml.read_text(encoding="utf-8")
+        toml.write_text(text.replace("[plans]\n", "[plans]\nkeep_days_after_race = 0\n", 1),
+                        encoding="utf-8")
     for rel, text in (files or {}).items():
         path = target / rel
         if text is None:

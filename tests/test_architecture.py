@@ -31,7 +31,8 @@ MAX_LINES = 400
 
 LAYERS = {
     "core": 0, "load": 1, "plan": 2, "render": 3, "pdf": 4, "publish": 5, "deliver": 6,
-    "build": 7, "serve": 8, "doctor": 8, "scaffold": 8, "cli": 9, "__main__": 10,
+    "build": 7, "forget": 7, "privacy": 7,
+    "serve": 8, "doctor": 8, "scaffold": 8, "cli": 9, "__main__": 10,
 }
 SUBPACKAGES = ("core", "load", "plan", "render", "pdf", "publish", "deliver", "cli")
 

@@ -314,20 +314,21 @@ def test_send_delivers_every_message_once_and_a_rerun_sends_nothing(run_cli, pro
 
 def test_550_for_one_recipient_leaves_the_others_delivered_and_is_reported(run_cli,
         project, smtp, tmp_path):
-    smtp.rcpt_replies["zoe.obriain@example.com"] = "550 5.1.1 User unknown"
+    smtp.rcpt_replies["zoe.obriain@example.com"] = "550 5.1.1 <Zoe.OBriain@example.com>: unknown"
     out, report = tmp_path / "out", tmp_path / "report.json"
     r = run_cli(["email", "data/two.csv", "--smtp", smtp.url, "--send", "--out", out,
                  "--report", report, *FAST], cwd=project)
     assert r.exit_code == 1
     assert smtp.by_rcpt() == {"ada@example.com": 1}
     assert "email: 1 sent, 1 skipped (no email)" in r.stderr and "1 failed" in r.stderr
-    line = "data/two.csv:3: email: zoe-02: zoe.obriain@example.com: 550 5.1.1 User unknown"
-    assert line in r.stderr
+    # named by id and row; the server's reply without the address (in the send log only)
+    line = "data/two.csv:3: email: zoe-02: 550 5.1.1 <[address]>: unknown"
+    assert line in r.stderr and "obriain" not in (r.stdout + r.stderr).lower()
     data = json.loads(report.read_text())
     assert data["command"] == "email" and data["errors"] == 1
     assert data["problems"] == [dict(
         path="data/two.csv", line=3, field="email", severity="error", athlete_id="zoe-02",
-        message="zoe-02: zoe.obriain@example.com: 550 5.1.1 User unknown")]
+        message="zoe-02: 550 5.1.1 <[address]>: unknown")]
     assert log_rows(out)["zoe-02"][0][:2] == ("failed", 1)  # permanent: not retried
 
 

@@ -11,7 +11,7 @@ import click
 
 from generator.cli.app import _project, report_problems
 from generator.cli.report import write_report
-from generator.core.errors import EXIT_INVALID_INPUT, EXIT_USAGE, UsageError
+from generator.core.errors import EXIT_INVALID_INPUT, EXIT_USAGE, Problem, UsageError
 
 UNCONFIRMED_CHOICES = ("hold", "resend", "mark-sent")
 
@@ -39,6 +39,9 @@ def parse_rate(text: str | None) -> float | None:
 @click.option("--rate", metavar="N[/min]", help="Send at most N messages a minute.")
 @click.option("--resend-changed", is_flag=True,
               help="Send again to athletes whose guide changed since it was sent.")
+@click.option("--resend-forgotten", "resend_forgotten", multiple=True, metavar="ID",
+              help="Send to ID although `guidegen forget` forgot them (they came back); "
+                   "without it a forgotten runner is held and reported. Repeatable.")
 @click.option("--unconfirmed", type=click.Choice(UNCONFIRMED_CHOICES), default="hold",
               show_default=True, help="Messages whose delivery is unknown after a crash: "
               "hold them, resend them, or record them as sent (after checking the server).")
@@ -52,9 +55,9 @@ def parse_rate(text: str | None) -> float | None:
               help="Seconds before the first retry; doubles after each one.")
 @click.pass_context
 def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str | None,
-          send: bool, dry_run: bool, rate: str | None, resend_changed: bool, unconfirmed: str,
-          report_path: Path | None, out: Path | None, retries: int,
-          retry_delay: float) -> None:
+          send: bool, dry_run: bool, rate: str | None, resend_changed: bool,
+          resend_forgotten: tuple[str, ...], unconfirmed: str, report_path: Path | None,
+          out: Path | None, retries: int, retry_delay: float) -> None:
     """Email each athlete of ROSTER their guide (PDF + .ics), exactly once.
 
     Without --send nothing is sent: it lists what would be sent (and writes
@@ -65,6 +68,9 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     The attachments are the guides `guidegen build` or `batch` wrote to OUT,
     checked against OUT/manifest.json (same inputs, same bytes); a guide that
     is missing or stale is rendered for its message, and the output says so.
+
+    A runner `guidegen forget` forgot who is in ROSTER again is held and reported at
+    their row, never sent silently: confirm with --resend-forgotten ID.
     """
     from generator.deliver.delivery import Delivery, Options
     from generator.deliver.message import Mailer
@@ -89,7 +95,19 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     project = _project(ctx)
     transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None
     inputs = load_inputs(project, roster)
-    plans = [plan_guide(inputs, a) for a in inputs.athletes]
+    # a runner whose guides expired ([guides] keep_days_after_race) gets no message
+    import datetime as dt
+
+    from generator.core.errors import Problem
+    from generator.privacy import expired
+
+    gone = expired(inputs.athletes, project.config.guides.keep_days_after_race,
+                   dt.date.today())
+    inputs.problems += [Problem(inputs.roster_source or str(roster), inputs.roster_lines.get(i),
+                                f"{i}: not sent: the race is more than [guides] "
+                                "keep_days_after_race days past", None, "warning", i)
+                        for i in sorted(gone)]
+    plans = [plan_guide(inputs, a) for a in inputs.athletes if a.id not in gone]
     # a runner whose text (or brand's) no installed font can draw gets no email
     undrawable = check_plans(inputs, plans)
     options.source = inputs.roster_source or str(roster)
@@ -99,26 +117,54 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
 
     lock = RunLock(layout.sendlog_lock) if send else contextlib.nullcontext()
     with lock, SendLog(layout.sendlog, readonly=not send) as log:
+        interrupted = log.intents()
+        if interrupted:  # their send-log rows may be half gone: nothing is decided on them
+            raise UsageError(f"a guidegen forget was interrupted ({', '.join(interrupted)}); "
+                             "run guidegen forget to finish it first", path=str(layout.sendlog))
+        held = _forgotten(log, plans, resend_forgotten, options)
         delivery = Delivery(log, transport, options, echo=click.echo)
         try:
-            summary = delivery.run(plans, mailer.compose, blocked=undrawable.runners)
+            summary = delivery.run([p for p in plans if p.id not in held], mailer.compose,
+                                   blocked=undrawable.runners)
         finally:
             if transport is not None:
                 transport.close()
+        if send:  # a forgotten runner sent again is an ordinary recipient from now on
+            for athlete_id in resend_forgotten:
+                if any(r.state == "sent" for r in log.rows(athlete_id)):
+                    log.readmit(athlete_id)
 
-    problems = (inputs.problems + undrawable.problems
+    problems = (inputs.problems + undrawable.problems + list(held.values())
                 + [p for plan in plans for p in plan.problems] + mailer.problems)
     code = report_problems(problems + summary.failures)
     if summary.stopped:
         click.echo(f"error: stopped early: {summary.stopped}", err=True)
-    click.echo(summary.line(send), err=True)
+    click.echo(summary.line(send) + f"; {len(held)} forgotten (held)", err=True)
     write_report(report_path, "email", problems + summary.failures,
-                 dict(summary.counts(), sent=send))
+                 dict(summary.counts(), sent=send, forgotten=len(held)))
     if summary.failures or summary.stopped:
         code = EXIT_INVALID_INPUT
     if not inputs.athletes and inputs.errors:
         code = EXIT_USAGE
     ctx.exit(code)
+
+
+def _forgotten(log, plans, confirmed: tuple[str, ...], options) -> dict[str, Problem]:
+    """Runners of the roster whom `guidegen forget` forgot and the operator did not confirm
+    with --resend-forgotten: held, each with a warning at their row."""
+    held = {}
+    for athlete_id, date in log.forgotten_on(p.id for p in plans).items():
+        if athlete_id in confirmed:
+            continue
+        held[athlete_id] = Problem(
+            options.source, options.lines.get(athlete_id),
+            f"{athlete_id} was forgotten on {date} (guidegen forget); not sent: remove "
+            f"them from the roster, or confirm with --resend-forgotten {athlete_id} (or take "
+            f"them off the send log's forgotten list with guidegen forget --readmit "
+            f"{athlete_id})", "id", "warning", athlete_id)
+        click.echo(f"{'forgotten':<13}{athlete_id}  forgotten on {date}: held (use "
+                   f"--resend-forgotten {athlete_id} to send)")
+    return held
 
 
 COMMANDS = [email]

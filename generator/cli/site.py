@@ -27,15 +27,22 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
               help="Worker processes for PDFs (default: one per core).")
 @strict_option
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
+              help="The date expiry counts to (default: today).")
 @report_option
 @click.pass_context
 def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
-          force: bool, report: Path | None) -> None:
+          force: bool, as_of, report: Path | None) -> None:
     """Build everything: the public site, every guide of the project roster and, when
     [plans] is enabled, each runner's private plan page under site/plans/<token>/.
 
     Plan pages need the secret in $GUIDEGEN_PLAN_SECRET (or the variable named by
     [plans] secret_env); without it the build stops with exit code 2.
+
+    A runner's plan page is removed once their race is more than [plans]
+    keep_days_after_race days old (default 60; 0 keeps it); their guides too when
+    [guides] keep_days_after_race is set.
     """
     from generator.build import BuildOptions
     from generator.build import build as run_build
@@ -48,16 +55,17 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
         ctx.exit(stop(Problem(missing.path, None, "roster file not found (the 'roster' of "
                               "guidegen.toml)"), "build", report))
     result = run_build(project, out, BuildOptions(
-        site=True, roster=roster, plan_pages=True, jobs=jobs, force=force))
+        site=True, roster=roster, plan_pages=True, jobs=jobs, force=force,
+        today=as_of.date() if as_of else None))
     report_problems(result.problems, strict)
     if result.nothing:
         click.echo(result.nothing, err=True)
     else:
         guides = result.guides.line() if result.guides is not None else "no roster"
         site = f"written to {out / 'site'}" if result.site_built else "not built"
-        click.echo(f"site: {site}; {guides}"
-                   + (f"; {result.plan_pages} plan pages" if result.plan_pages is not None
-                      else ""), err=True)
+        pages = (f"; {result.plan_pages} plan pages, {result.plans_expired} plan pages "
+                 "expired" if result.plan_pages is not None else "")
+        click.echo(f"site: {site}; {guides}{pages}", err=True)
     write_report(report, "build", result.problems, result.summary())
     code = result.exit_code(strict)
     ctx.exit(EXIT_USAGE if roster is not None and not result.inputs.athletes else code)

@@ -5,10 +5,15 @@ For each athlete: compose the message, ask the send log what to do with it
 outbox, or send it with bounded retries.  One recipient's failure is recorded
 and the loop goes on; only an unreachable server or refused credentials stop
 the run.
+
+What it prints and reports names a runner by id (and, in problems, roster row): never
+their name, notes or address, not even inside a mail server's reply (console output
+ends up in logs and tickets; the send log and the outbox hold the addresses).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,13 +79,12 @@ class Summary:
         """The counts for ``--report``."""
         return {k: v for k, v in vars(self).items() if k != "failures"}
 
-    def fail(self, athlete_id: str, email: str | None, message: str, *,
-             where: tuple[str, int | None], field_: str | None = "email",
-             severity: str = "error") -> None:
+    def fail(self, athlete_id: str, message: str, *, where: tuple[str, int | None],
+             field_: str | None = "email", severity: str = "error") -> None:
         """A failed recipient as a Problem, located at ``where`` (the athlete's roster row,
         or the template line that failed)."""
-        text = f"{athlete_id}: {email}: {message}" if email else f"{athlete_id}: {message}"
-        self.failures.append(Problem(where[0], where[1], text, field_, severity, athlete_id))
+        self.failures.append(Problem(where[0], where[1], f"{athlete_id}: {message}", field_,
+                                     severity, athlete_id))
 
 
 class Delivery:
@@ -133,14 +137,13 @@ class Delivery:
                 out = compose(plan)
         except MessageError as exc:
             s.failed += 1
-            s.fail(athlete.id, athlete.email, exc.message, where=self._where(athlete.id),
-                   field_=exc.field)
+            s.fail(athlete.id, exc.message, where=self._where(athlete.id), field_=exc.field)
             self.echo(_row("failed", athlete.id, exc.message))
             return
         except GuidegenError as exc:  # a template error: this guide cannot be made
             s.failed += 1
             where = (exc.path, exc.line) if exc.path else self._where(athlete.id)
-            s.fail(athlete.id, athlete.email, exc.message, where=where, field_=None)
+            s.fail(athlete.id, exc.message, where=where, field_=None)
             self.echo(_row("failed", athlete.id, str(exc)))
             return
         if notdef:
@@ -158,26 +161,26 @@ class Delivery:
                         resend_changed=opts.resend_changed, unconfirmed=opts.unconfirmed)
         if action is Action.ALREADY_SENT:
             s.already_sent += 1
-            self.echo(_row("already sent", out.athlete_id, out.email))
+            self.echo(_row("already sent", out.athlete_id, "this guide was sent before"))
         elif action is Action.CHANGED:
             s.changed += 1
-            self.echo(_row("changed", out.athlete_id, f"{out.email}: the guide changed since "
-                           "it was sent; held (use --resend-changed to send it again)"))
+            self.echo(_row("changed", out.athlete_id, "the guide changed since it was sent; "
+                           "held (use --resend-changed to send it again)"))
         elif action is Action.UNCONFIRMED:
             s.unconfirmed += 1
             msg = (f"delivery unconfirmed: the connection was lost after the message was "
                    f"handed to the server. Look for Message-ID {out.message_id} in the "
                    "server's log, then rerun with --unconfirmed mark-sent (it arrived) or "
                    "--unconfirmed resend (it did not)")
-            s.fail(out.athlete_id, out.email, msg, where=self._where(out.athlete_id))
-            self.echo(_row("unconfirmed", out.athlete_id, f"{out.email}: held; {msg}"))
+            s.fail(out.athlete_id, msg, where=self._where(out.athlete_id))
+            self.echo(_row("unconfirmed", out.athlete_id, f"held; {msg}"))
         elif action is Action.MARK_SENT:
             if opts.send:
                 self.log.mark(out.athlete_id, out.content_hash, "sent",
                               "marked sent by the operator (--unconfirmed mark-sent)")
             s.marked_sent += 1
             self.echo(_row("marked sent" if opts.send else "would mark sent", out.athlete_id,
-                           out.email))
+                           "recorded as delivered"))
         else:
             if opts.outbox is not None:
                 write_atomic(opts.outbox / f"{out.athlete_id}.eml", out.as_bytes())
@@ -213,37 +216,37 @@ class Delivery:
             except TransportError as exc:  # bad credentials, TLS refused: nothing was sent
                 log.mark(out.athlete_id, out.content_hash, "failed", exc.message)
                 s.failed += 1
-                s.fail(out.athlete_id, out.email, exc.message, where=self._where(out.athlete_id))
-                raise RunStopped(exc.message) from None
+                reason = _unnamed(exc.message, out)
+                s.fail(out.athlete_id, reason, where=self._where(out.athlete_id))
+                raise RunStopped(reason) from None
             if result.outcome is Outcome.SENT:
                 log.mark(out.athlete_id, out.content_hash, "sent")
                 s.sent += 1
                 self.echo(_row("sent", out.athlete_id, describe(out)))
                 return
+            detail = _unnamed(result.detail, out)
             if result.outcome is Outcome.UNCONFIRMED:
                 log.mark(out.athlete_id, out.content_hash, "unconfirmed", result.detail)
                 s.unconfirmed += 1
-                s.fail(out.athlete_id, out.email, f"{result.detail}; Message-ID "
-                       f"{out.message_id} (not retried, to avoid a duplicate)",
-                       where=self._where(out.athlete_id))
-                self.echo(_row("unconfirmed", out.athlete_id, f"{out.email}: {result.detail}"))
+                s.fail(out.athlete_id, f"{detail}; Message-ID {out.message_id} (not retried, "
+                       "to avoid a duplicate)", where=self._where(out.athlete_id))
+                self.echo(_row("unconfirmed", out.athlete_id, detail))
                 return
             # FAILED or TRANSIENT: the server did not accept the message
             log.mark(out.athlete_id, out.content_hash, "failed", result.detail)
             if result.outcome is Outcome.TRANSIENT and attempt < opts.attempts:
                 delay = min(opts.max_delay, opts.retry_delay * 2 ** (attempt - 1))
-                self.echo(_row("retrying", out.athlete_id, f"{result.detail} (attempt "
+                self.echo(_row("retrying", out.athlete_id, f"{detail} (attempt "
                                f"{attempt} of {opts.attempts}; next in {delay:g}s)"))
                 opts.sleep(delay)
                 continue
             s.failed += 1
-            detail = result.detail
             if result.outcome is Outcome.TRANSIENT:
                 detail = f"gave up after {attempt} attempts: {detail}"
-            s.fail(out.athlete_id, out.email, detail, where=self._where(out.athlete_id))
-            self.echo(_row("failed", out.athlete_id, f"{out.email}: {detail}"))
+            s.fail(out.athlete_id, detail, where=self._where(out.athlete_id))
+            self.echo(_row("failed", out.athlete_id, detail))
             if result.unreachable:
-                raise RunStopped(result.detail)
+                raise RunStopped(_unnamed(result.detail, out))
             return
 
     def _throttle(self) -> None:
@@ -263,8 +266,20 @@ class RunStopped(Exception):
 
 
 def describe(out: Outgoing) -> str:
+    """What a preview or send prints of a message: its attachments, never the recipient
+    or the subject (which names the race)."""
     sizes = ", ".join(f"{name} {_size(n)}" for name, n in out.sizes.items())
-    return f"{out.recipient}  \"{out.subject}\"  [{sizes}]"
+    return f"[{sizes}]"
+
+
+def _unnamed(text: str, out: Outgoing) -> str:
+    """A mail server's reply without the recipient's address or name (servers quote
+    them: ``550 5.1.1 <zoe@example.com>: Recipient address rejected`` becomes
+    ``550 5.1.1 <[address]>: Recipient address rejected``)."""
+    for value, mask in ((out.email, "[address]"), (out.recipient.display_name, "[name]")):
+        if value and len(value) > 2:
+            text = re.sub(re.escape(value), mask, text, flags=re.IGNORECASE)
+    return text
 
 
 def _size(n: int) -> str:

@@ -15,19 +15,31 @@ row per (athlete id, content hash) moves through these states:
 
 ``decide`` turns an athlete's rows + the current content hash into what to do;
 it is pure so the rules can be read (and tested) in one place.
+
+Forgotten runners (``guidegen forget``): their rows are deleted (and the file scrubbed:
+``secure_delete`` and a truncating checkpoint, so no old page keeps their id, address or
+Message-IDs) and only ``HMAC-SHA256(salt, id)`` and the date stay, in ``forgotten``. The
+salt is random, made once and kept in this file (``settings``), so ``guidegen email`` can
+recognise the runner when a later roster brings them back and hold their message instead
+of sending it as if it were new. While a runner is being forgotten, ``forgetting`` holds
+the intent (what will be removed); the last step deletes it with the rows, atomically.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import hmac
+import secrets
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import GuidegenError, UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the forgotten list (an older guidegen must not send to them)
 STATES = ("pending", "unconfirmed", "sent", "failed")
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -42,7 +54,20 @@ CREATE TABLE IF NOT EXISTS deliveries (
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (athlete_id, content_hash)
 );
+CREATE TABLE IF NOT EXISTS forgotten (
+    hash         TEXT PRIMARY KEY,  -- HMAC-SHA256(settings.forget_salt, athlete id), hex
+    forgotten_on TEXT NOT NULL      -- YYYY-MM-DD
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forgetting (  -- a guidegen forget under way (its intent)
+    athlete_id TEXT PRIMARY KEY,
+    removal    TEXT NOT NULL             -- JSON: what it removes
+);
 """
+SALT_KEY = "forget_salt"
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,10 @@ def decide(rows: list[Row], content_hash: str, *, resend_changed: bool = False,
     if delivered_before and not resend_changed:
         return Action.CHANGED
     return Action.SEND
+
+
+def _forget_hash(salt: bytes, athlete_id: str) -> str:
+    return hmac.new(salt, athlete_id.encode(), hashlib.sha256).hexdigest()
 
 
 def _now() -> str:
@@ -144,6 +173,107 @@ class SendLog:
         except sqlite3.OperationalError:  # read-only view of a log without the table
             return []
         return [Row(*r) for r in cur.fetchall()]
+
+    def athlete_ids(self) -> list[str]:
+        """Every athlete id with a row, sorted."""
+        if self._db is None:
+            return []
+        try:
+            cur = self._db.execute("SELECT DISTINCT athlete_id FROM deliveries ORDER BY 1")
+        except sqlite3.OperationalError:
+            return []
+        return [r[0] for r in cur.fetchall()]
+
+    # ------------------------------------------------------------ forgotten runners
+
+    def forgotten_on(self, athlete_ids: Iterable[str]) -> dict[str, str]:
+        """{id: date forgotten} for those of ``athlete_ids`` on the forgotten list."""
+        if self._db is None:
+            return {}
+        try:
+            salt = self._salt()
+            if salt is None:
+                return {}
+            dates = dict(self._db.execute("SELECT hash, forgotten_on FROM forgotten"))
+        except sqlite3.OperationalError:  # read-only view of a log from before the list
+            return {}
+        if not dates:
+            return {}
+        found = {}
+        for athlete_id in athlete_ids:
+            date = dates.get(_forget_hash(salt, athlete_id))
+            if date is not None:
+                found[athlete_id] = date
+        return found
+
+    def intents(self) -> dict[str, str]:
+        """{athlete id: removal (JSON)} of each ``guidegen forget`` that was interrupted."""
+        if self._db is None:
+            return {}
+        try:
+            return dict(self._db.execute("SELECT athlete_id, removal FROM forgetting "
+                                         "ORDER BY rowid"))
+        except sqlite3.OperationalError:  # read-only view of a log from before forgetting
+            return {}
+
+    def begin_forget(self, athlete_id: str, removal: str) -> None:
+        """Record (durably) that the athlete is being forgotten and what that removes,
+        before anything is removed: a rerun finishes it (:meth:`intents`)."""
+        self._write("INSERT INTO forgetting (athlete_id, removal) VALUES (?, ?) ON CONFLICT "
+                    "(athlete_id) DO UPDATE SET removal = excluded.removal",
+                    (athlete_id, removal))
+
+    def forget(self, athlete_id: str, date: str) -> int:
+        """The last step of forgetting: delete every row of the athlete, put the salted
+        hash of the id (with ``date``) on the forgotten list and clear the intent, in one
+        transaction; returns the rows deleted. A rerun deletes nothing more and keeps one
+        list entry. Call :meth:`scrub` after it so no copy of the rows stays in the file."""
+        if self._db is None or self.readonly:
+            raise RuntimeError("the send log is open read-only")
+        self._db.execute("PRAGMA secure_delete=ON")  # freed cells and pages are zeroed
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                             (SALT_KEY, secrets.token_hex(32)))
+            salt = self._salt()
+            deleted = self._db.execute("DELETE FROM deliveries WHERE athlete_id = ?",
+                                       (athlete_id,)).rowcount
+            self._db.execute(
+                "INSERT INTO forgotten (hash, forgotten_on) VALUES (?, ?) ON CONFLICT (hash) "
+                "DO UPDATE SET forgotten_on = excluded.forgotten_on",
+                (_forget_hash(salt, athlete_id), date))
+            self._db.execute("DELETE FROM forgetting WHERE athlete_id = ?", (athlete_id,))
+        return deleted
+
+    def readmit(self, athlete_id: str) -> bool:
+        """Take the athlete off the forgotten list (their next message is sent as new);
+        False when they were not on it."""
+        if self._db is None or self.readonly:
+            raise RuntimeError("the send log is open read-only")
+        salt = self._salt()
+        if salt is None:
+            return False
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            return self._db.execute("DELETE FROM forgotten WHERE hash = ?",
+                                    (_forget_hash(salt, athlete_id),)).rowcount > 0
+
+    def scrub(self, vacuum: bool = False) -> bool:
+        """Write the WAL into the file and truncate it, so deleted rows survive nowhere
+        (``forget`` zeroed them in the pages); ``vacuum`` also rebuilds the file. False
+        when another connection kept the checkpoint from finishing."""
+        if self._db is None or self.readonly:
+            raise RuntimeError("the send log is open read-only")
+        if vacuum:
+            self._db.execute("PRAGMA secure_delete=ON")
+            self._db.execute("VACUUM")
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+
+    def _salt(self) -> bytes | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?",
+                               (SALT_KEY,)).fetchone()
+        return bytes.fromhex(row[0]) if row else None
 
     # ------------------------------------------------------------ state changes
 

@@ -45,9 +45,25 @@ class ProjectSection(_Strict):
         return v
 
 
+# How long outputs are kept is not part of what they are made of: ``exclude=True`` keeps
+# the retention keys (and the [guides] section, which holds nothing else) out of
+# ``model_dump_json()``, the settings in every guide's input digest, so changing them
+# never rebuilds a guide nor makes its email "changed".
+
 class PlansSection(_Strict):
     enabled: bool = True
     secret_env: str = "GUIDEGEN_PLAN_SECRET"
+    # a runner's plan page is removed (and not made again) once their race is more than
+    # this many days old; 0 keeps it for as long as they are in the roster
+    keep_days_after_race: int = Field(default=60, ge=0, le=36_500, exclude=True)
+
+
+class GuidesSection(_Strict):
+    """Retention only (the whole section is left out of the input digest)."""
+
+    # the same for the clinic's files (OUT/guides/), and then the plan page too (it is
+    # made from the guide); 0, the default, keeps them while the runner is in the roster
+    keep_days_after_race: int = Field(default=0, ge=0, le=36_500)
 
 
 class PdfSection(_Strict):
@@ -64,6 +80,7 @@ class PdfSection(_Strict):
 class ProjectConfig(_Strict):
     project: ProjectSection
     plans: PlansSection = PlansSection()
+    guides: GuidesSection = Field(default=GuidesSection(), exclude=True)
     pdf: PdfSection = PdfSection()
 
 

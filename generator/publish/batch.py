@@ -12,7 +12,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,14 +52,17 @@ class Summary:
     removed: int = 0
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    expired: int = 0  # runners still in the roster whose guides were removed (build.py)
 
     def counts(self) -> dict:
         return {"built": self.built, "unchanged": self.unchanged, "failed": self.failed,
-                "removed": self.removed, "seconds": round(self.seconds, 3)}
+                "removed": self.removed, "expired": self.expired,
+                "seconds": round(self.seconds, 3)}
 
     def line(self) -> str:
+        expired = f", {self.expired} expired" if self.expired else ""
         return (f"guides: {self.built} built, {self.unchanged} unchanged, {self.failed} failed, "
-                f"{self.removed} removed in {self.seconds:.1f}s")
+                f"{self.removed} removed{expired} in {self.seconds:.1f}s")
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -174,14 +177,17 @@ def _work(plan, want, formats, token, out):
 def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[str, ...], *,
               plan_tokens: dict[str, str] | None = None, jobs: int | None = None,
               force: bool = False, shard: tuple[int, int] | None = None,
-              progress=None, blocked: Mapping[str, Sequence[Problem]] | None = None) -> Summary:
+              progress=None, blocked: Mapping[str, Sequence[Problem]] | None = None,
+              expired: Collection[str] = ()) -> Summary:
     """Build every (changed) guide of ``plans``; one failure never stops the rest.
 
     Guides of athletes no longer planned are removed (through the layout's prune).
     ``blocked``: runners whose guide must not be made (text no installed font can draw,
     see pdf/coverage.py), with their problems: counted as failed, nothing of theirs is
     made, and like any failed guide their manifest entry is dropped (so the next build
-    makes it) while files of an earlier build are left where they are."""
+    makes it) while files of an earlier build are left where they are. ``expired``: ids
+    left out of ``plans`` because their guides are no longer kept: removed like those of
+    runners who left, but not counted as removed (the caller counts them)."""
     started = time.perf_counter()
     summary = Summary()
     layout = OutputLayout(out)
@@ -215,7 +221,7 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
     present = {p.id for p in plans}
     gone = sorted(set(manifest.outputs) - present)
     layout.prune(gone=[rel for a in gone for rel in manifest.outputs.pop(a).get("files", [])])
-    summary.removed = len(gone)
+    summary.removed = len(set(gone).difference(expired))
     if progress is not None:
         progress.start(len(todo))
 

@@ -69,6 +69,22 @@ class OutputLayout:
         return {PLAN: folder / "index.html", "pdf": folder / "guide.pdf",
                 "ics": folder / "plan.ics"}
 
+    def guide_files(self, athlete_id: str) -> list[Path]:
+        """The runner's guide files on disk, under any brand's folder (the manifest may
+        have lost track of some: a deleted manifest, a brand changed since)."""
+        if not self.guides.is_dir():
+            return []
+        return [path for folder in sorted(self.guides.iterdir())
+                if folder.is_dir() and not folder.is_symlink()
+                for path in folder.glob(f"{athlete_id}.*")
+                if path.suffix[1:] in FORMATS and path.is_file()]
+
+    def plan_folders(self) -> set[str]:
+        """The plan-page folders on disk (their tokens)."""
+        if not self.plans.is_dir():
+            return set()
+        return {p.name for p in self.plans.iterdir() if p.is_dir() and not p.is_symlink()}
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.out).as_posix()
 
@@ -85,9 +101,11 @@ class OutputLayout:
 
         - ``site_keep``: the site's files this build wrote (relative to OUT/site); every
           other public file goes (``plans/`` excepted). None: the site was not built.
-        - ``gone``: files (relative to OUT) the manifest recorded for athletes who left.
+        - ``gone``: files (relative to OUT) of runners who left (as the manifest recorded
+          them) or whose guides expired ([guides] keep_days_after_race).
         - ``plan_tokens``: the plan-page folders to keep; every other one goes (a runner
-          removed from the roster, or a rotated secret). None: plan pages not built.
+          removed from the roster, a page expired, a rotated secret). None: plan pages
+          not built.
 
         Returns how many files and plan folders were removed.
         """

@@ -95,6 +95,36 @@ class Manifest:
             found[name] = data
         return found, None
 
+    @staticmethod
+    def recorded(path: Path) -> dict[str, dict]:
+        """Every entry of the manifest at ``path`` (athlete id -> entry), whichever guidegen
+        version wrote it; {} when it is missing or unreadable. For ``guidegen forget``,
+        which must find a runner's files even in a manifest a build would ignore."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            outputs = data.get("outputs", {})
+        except (OSError, ValueError, AttributeError):
+            return {}
+        if not isinstance(outputs, dict):
+            return {}
+        return {k: v for k, v in outputs.items() if isinstance(v, dict)}
+
+    @staticmethod
+    def drop(path: Path, athlete_id: str) -> bool:
+        """Remove the athlete's entry from the manifest at ``path`` and write it back (every
+        other entry and the version as they were); False when it had no such entry."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        outputs = data.get("outputs") if isinstance(data, dict) else None
+        if not isinstance(outputs, dict) or athlete_id not in outputs:
+            return False
+        del outputs[athlete_id]
+        data["outputs"] = {k: outputs[k] for k in sorted(outputs)}
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+        return True
+
     def save(self) -> None:
         data = {"generator": __version__,
                 "outputs": {k: self.outputs[k] for k in sorted(self.outputs)}}
