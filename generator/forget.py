@@ -41,6 +41,7 @@ from generator.deliver.sendlog import RunLock, SendLog
 from generator.load.athlete import ID_RE
 from generator.load.project import Project
 from generator.publish.layout import FORMATS, OutputLayout
+from generator.publish.layout import remove_empty_parents as _remove_empty_parents
 from generator.publish.manifest import Manifest
 from generator.publish.plans import plan_secret, plan_token
 
@@ -318,16 +319,6 @@ def apply(removal: Removal, layout: OutputLayout, log: SendLog | None) -> Outcom
 
 def _inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root)
-
-
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
-    """The brand folder a runner's files leave empty goes, as after a build's prune."""
-    while folder != stop and folder.is_relative_to(stop):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
 
 
 def _count_files(folder: Path) -> int:

@@ -117,7 +117,7 @@ class OutputLayout:
             if target is not None and target.is_file():
                 target.unlink()
                 removed += 1
-                _remove_empty_parents(target.parent, self.out)
+                remove_empty_parents(target.parent, self.out)
         if plan_tokens is not None and self.plans.is_dir():
             # and the site's empty page that hides the folder listing
             keep = {*plan_tokens, PurePosixPath(PLANS_INDEX).name}
@@ -131,7 +131,8 @@ class OutputLayout:
         return removed
 
 
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
+def remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove ``folder`` and its parents up to (not including) ``stop`` while empty."""
     while folder != stop and folder.is_relative_to(stop):
         try:
             folder.rmdir()
