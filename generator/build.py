@@ -104,9 +104,9 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
     if inputs.athletes:
         from generator.plan.guideplan import plan_guide
 
-    report.plans = [plan_guide(inputs, athlete) for athlete in inputs.athletes]
-    for plan in report.plans:
-        report.problems.extend(plan.problems)
+        report.plans = [plan_guide(inputs, athlete) for athlete in inputs.athletes]
+        for plan in report.plans:
+            report.problems.extend(plan.problems)
 
     # 3-4. render and publish the site (writes OUT/site/, prunes pages it no longer makes)
     if options.site:

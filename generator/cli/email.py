@@ -72,6 +72,8 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     A runner `guidegen forget` forgot who is in ROSTER again is held and reported at
     their row, never sent silently: confirm with --resend-forgotten ID.
     """
+    import datetime as dt
+
     from generator.deliver.delivery import Delivery, Options
     from generator.deliver.message import Mailer
     from generator.deliver.sendlog import RunLock, SendLog
@@ -79,6 +81,7 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     from generator.load.inputs import load_inputs
     from generator.pdf.coverage import check_plans
     from generator.plan.guideplan import plan_guide
+    from generator.privacy import expired
     from generator.publish.layout import OutputLayout
 
     if outbox is None and smtp_url is None:
@@ -96,11 +99,6 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None
     inputs = load_inputs(project, roster)
     # a runner whose guides expired ([guides] keep_days_after_race) gets no message
-    import datetime as dt
-
-    from generator.core.errors import Problem
-    from generator.privacy import expired
-
     gone = expired(inputs.athletes, project.config.guides.keep_days_after_race,
                    dt.date.today())
     inputs.problems += [Problem(inputs.roster_source or str(roster), inputs.roster_lines.get(i),

@@ -193,8 +193,6 @@ class Mailer:
         self.renderer = Renderer(project.templates_dir, project, inputs.context)
         self._now = now  # a fixed send time (tests); None: the clock, at each message
         self.problems: list[Problem] = []  # warnings from guides rendered here
-        self.attached = 0  # guides attached as the build wrote them
-        self.rendered = 0  # guides rendered here: missing or stale
         self._templates = tree_digest(project.templates_dir)
         self._config = project.config.model_dump_json()
         self._manifests = [Manifest.load(path) for path in self.layout.manifests()]
@@ -214,7 +212,6 @@ class Mailer:
         for manifest in self._manifests:
             files, found = manifest.built_files(plan.id, digest, wanted, self.layout.out)
             if files is not None:
-                self.attached += 1
                 return files, digest, None
             why = found or why
         if self._maker is None:
@@ -223,7 +220,6 @@ class Mailer:
             self._maker = GuideMaker(self.inputs, self.renderer)
         result = self._maker.make(plan, ("pdf", "ics"))
         self.problems += result.problems
-        self.rendered += 1
         return result.files, digest, why
 
     def compose(self, plan: GuidePlan) -> Outgoing:
