@@ -28,20 +28,21 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONUNBUFFERED=1 \
     XDG_CACHE_HOME=/tmp/.cache
 
-# The source stays in /opt/guidegen and is installed in place, as the Makefile and CI install
-# it (`pip install -e .`): `guidegen init` copies the default content, templates and example
-# brands from beside the package (generator/scaffold.py), which a wheel would not carry.
-# The example project comes along, to try the image on:
+# guidegen is installed as a package (not editable): the default templates, content and
+# example brands travel inside it as package data (generator/defaults/, symlinks to the
+# example project's folders that the build copies in), at the exact versions of
+# requirements.lock, the ones CI tested. The example project stays in /opt/guidegen, to try
+# the image on:
 #   docker run --rm guidegen --project /opt/guidegen check /opt/guidegen/data/athletes.csv
 WORKDIR /opt/guidegen
-COPY pyproject.toml README.md guidegen.toml ./
+COPY pyproject.toml README.md requirements.lock guidegen.toml ./
 COPY generator ./generator
 COPY content ./content
 COPY templates ./templates
 COPY brands ./brands
 COPY data ./data
-RUN pip install --editable . \
- && python -m compileall -q generator \
+RUN pip install -c requirements.lock . \
+ && rm -rf build guidegen.egg-info \
  && useradd --create-home --uid 10001 --user-group guidegen \
  && mkdir /project && chown guidegen:guidegen /project \
  && guidegen --version

@@ -3,6 +3,9 @@
 #              (scripts/setup-test-env.sh), create .venv with test extras, run pytest in parallel
 # make bench - run the benchmarks (writes benchmarks/results.md)
 # make profile - where one guide's PDF time goes, part by part
+# make lock  - re-resolve requirements.lock (the exact versions make test, make demo and the
+#              container image install) with pip-compile; LOCK_ARGS=--upgrade takes new releases
+# make dist  - the wheel and sdist into dist/, checked with twine
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,18 +13,23 @@ PYTEST_ARGS ?=
 # pytest-xdist workers; `make test PYTEST_WORKERS=0` runs in one process
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test bench profile lint clean
+# pyproject.toml's ranges stay loose for people who install guidegen as a library; this lock
+# pins what CI tested. pip's -c constrains versions without adding packages, so one lock
+# serves the runtime install and the one with the test and dev extras.
+LOCK := requirements.lock
+
+.PHONY: demo test bench profile lint clean lock dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[test,dev]'
 	touch $(VENV)/.installed $@
 
 # Like `make test`, the setup script runs first (--runtime: Pango, HarfBuzz subsetting, fonts).
@@ -47,8 +55,23 @@ bench: $(VENV)/.installed-test
 profile: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/profile.py $(PROFILE_ARGS)
 
+# pip-compile keeps the pins already in the lock that still satisfy pyproject.toml (so the
+# versions CI tested stay until someone asks for newer ones) and writes this command into
+# the lock's header. It needs the network (PyPI), as any resolver does. Only pip-tools is
+# installed first: a pyproject.toml the old lock no longer fits must still be lockable.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip-tools
+	CUSTOM_COMPILE_COMMAND='make lock' $(BIN)/pip-compile --quiet --allow-unsafe \
+	    --strip-extras --no-emit-index-url --no-emit-find-links --extra test --extra dev \
+	    --output-file $(LOCK) $(LOCK_ARGS) pyproject.toml
+
+dist: $(VENV)/.installed-test
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
+	$(BIN)/python -m twine check --strict dist/*
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check generator tests benchmarks
 
 clean:
-	rm -rf output .pytest_cache .hypothesis
+	rm -rf output .pytest_cache .hypothesis build dist

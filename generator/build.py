@@ -8,12 +8,16 @@ the commands only parse options, call it, print the report and exit with its cod
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.core.context import BuildContext
 from generator.core.errors import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, Problem
+from generator.core.jsonstream import array_item, json_line
+from generator.core.lock import output_lock
+from generator.core.parallel import MIN_ITEMS, pstream
 from generator.load.inputs import Inputs, load_inputs
 from generator.load.project import Project
 from generator.privacy import expired
@@ -36,10 +40,14 @@ class BuildOptions:
     force: bool = False
     shard: tuple[int, int] | None = None
     progress: object = None  # start(n) / advance() / stop(), e.g. cli.progress.BatchProgress
-    context: BuildContext | None = None  # default: read from the environment once
-    today: dt.date | None = None  # what "days after the race" count to (expiry); default:
-    #                               the real date, never SOURCE_DATE_EPOCH (a fixed epoch
-    #                               would keep every page forever)
+    context: BuildContext | None = None  # default: read from the environment once; its
+    #                                      today (--as-of, else the real date, never
+    #                                      SOURCE_DATE_EPOCH) starts new plans and expiry
+    appointments: Path | None = None  # default: guidegen.toml's 'appointments'
+    today: dt.date | None = None  # expiry only, overriding the context's today
+    command: str = "build"  # what the output folder's lock says holds it
+    wait: bool = True  # another run writing to the folder: wait for it (False: exit 2)
+    notify: Callable[[str], None] | None = None  # told why we wait (once), e.g. click.echo
 
 
 @dataclass
@@ -87,10 +95,27 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
     # a missing plan secret fails before any work, not halfway
     if options.plan_pages:
         plan_tokens(project.config.plans, [])  # None when plan pages are disabled
+    # one run per output folder: wait for (or refuse, --no-wait) another one writing to it
+    with output_lock(out, options.command, shard=options.shard, wait=options.wait,
+                     notify=options.notify):
+        return _build(project, out, layout, options)
 
+
+def _build(project: Project, out: Path, layout: OutputLayout,
+           options: BuildOptions) -> BuildReport:
+    """:func:`build` while it holds the output folder's lock."""
     # 1. load: every input read and validated first, every problem reported at once
-    inputs = load_inputs(project, options.roster, options.context)
+    state = manifest = None
+    if options.roster is not None:  # each runner's issue date and last published plan
+        from generator.publish.batch import load_manifest
+
+        manifest = load_manifest(layout, options.shard, project.root)
+        state = manifest.state
+    inputs = load_inputs(project, options.roster, options.context, options.appointments,
+                         state)
     report = BuildReport(inputs, problems=list(inputs.problems))
+    if manifest is not None and manifest.problem is not None:  # corrupt: set aside, rebuilt
+        report.problems.append(manifest.problem)
     if options.site and (not inputs.modules or not inputs.brands):
         report.nothing = "nothing to build: no valid content modules or brands"
         return report
@@ -121,9 +146,10 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
 
     # retention: runners whose race is older than [guides] / [plans] keep_days_after_race
     # get no guide (their files are removed) / no plan page (its folder is removed)
-    config, today = project.config, options.today or dt.date.today()
-    old_guides = expired(inputs.athletes, config.guides.keep_days_after_race, today)
-    old_pages = old_guides | expired(inputs.athletes, config.plans.keep_days_after_race, today)
+    config, today = project.config, options.today or inputs.context.today
+    runners = inputs.athletes + inputs.past  # a past race never planned still expires
+    old_guides = expired(runners, config.guides.keep_days_after_race, today)
+    old_pages = old_guides | expired(runners, config.plans.keep_days_after_race, today)
     kept = [p for p in report.plans if p.id not in old_guides]
 
     # 3-4. render and publish the guides in a worker pool (only what changed; guides of
@@ -153,7 +179,8 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
         layout.prune(gone=[layout.relative(f) for found in files.values() for f in found])
         summary = run_batch(inputs, kept, out, options.formats, plan_tokens=tokens,
                             jobs=options.jobs, force=options.force, shard=options.shard,
-                            progress=options.progress, blocked=blocked, expired=old_guides)
+                            progress=options.progress, blocked=blocked, expired=old_guides,
+                            manifest=manifest)
         summary.expired = sum(1 for found in files.values() if found)
         report.problems += summary.problems  # what rendering and writing found
         report.guides = summary
@@ -167,3 +194,62 @@ def build(project: Project, out: Path, options: BuildOptions) -> BuildReport:
         report.plans_expired = len(present & (old_tokens or set()))
         report.plans_removed = removed - report.plans_expired
     return report
+
+
+# ------------------------------------------------- check and timeline: every runner planned
+
+@dataclass
+class Checked:
+    """What planning every runner of a roster found (``guidegen check``)."""
+
+    planned: list[Problem]  # planning warnings, in roster order
+    undrawable: list[Problem]  # text no installed font can draw: brands', then runners'
+    samples: list[GuidePlan]  # the first runner's plan of each brand, to try templates on
+
+
+def check_runners(inputs: Inputs) -> Checked:
+    """Plan every runner and check their text against the installed fonts, on every core
+    and a chunk at a time: a 50,000-runner roster is never all planned at once."""
+    from generator.pdf.coverage import installed
+    from generator.plan.guideplan import plan_guide
+
+    if len(inputs.athletes) >= MIN_ITEMS:
+        installed()  # the fonts read once, here, and inherited by the workers
+    planned: list[Problem] = []
+    brands: dict[Problem, None] = {}  # each brand's problems once, in order of first use
+    runners: list[Problem] = []
+    for found, brand_problems, runner_problems in pstream(
+            _check_chunk, range(len(inputs.athletes)), inputs):
+        planned += found
+        brands.update(dict.fromkeys(brand_problems))
+        runners += runner_problems
+    first: dict[str, object] = {}
+    for athlete in inputs.athletes:
+        first.setdefault(inputs.brand_for(athlete).id, athlete)
+    return Checked(planned, [*brands, *runners], [plan_guide(inputs, a) for a in first.values()])
+
+
+def _check_chunk(inputs: Inputs, indices: range):
+    from generator.pdf.coverage import check_plans
+    from generator.plan.guideplan import plan_guide
+
+    plans = [plan_guide(inputs, inputs.athletes[i]) for i in indices]
+    undrawable = check_plans(inputs, plans)
+    yield ([p for plan in plans for p in plan.problems], undrawable.problems,
+           [p for found in undrawable.runners.values() for p in found])
+
+
+def timeline_texts(inputs: Inputs, athletes: list, lines: bool = False):
+    """Each runner's dated plan as JSON text, in roster order: items of a JSON array
+    (``core.jsonstream.json_array`` joins them) or, with ``lines``, JSON Lines. Planned
+    and formatted on every core, a chunk at a time (memory stays flat)."""
+    return pstream(_timeline_chunk, range(len(athletes)), (inputs, athletes, lines))
+
+
+def _timeline_chunk(shared, indices: range):
+    from generator.plan.guideplan import plan_guide
+
+    inputs, athletes, lines = shared
+    for i in indices:
+        plan = plan_guide(inputs, athletes[i]).timeline.to_dict()
+        yield json_line(plan) if lines else array_item(plan)

@@ -13,6 +13,9 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 
+from generator import __version__
+from generator.load.project import shipped_dir
+
 APT = "apt-get install -y"
 
 
@@ -80,7 +83,11 @@ def _has_lang(lang: str) -> bool:
 def run_checks(wanted_fonts: list[str] | None = None, project=None) -> list[Check]:
     """The environment checks; with a ``project``, also whether the fonts draw every
     character of its roster and brands."""
-    checks = []
+    checks = [Check("guidegen", True, f"version {__version__}")]
+    defaults = shipped_dir("templates")
+    ok = (defaults / "guide.html.j2").is_file()
+    checks.append(Check("default templates", ok, str(defaults) if ok else f"{defaults} is "
+                        "missing: a broken install", "pip install --force-reinstall guidegen"))
     pango = _pango_version()
     checks.append(Check("Pango", pango is not None and version_tuple(pango) >= PANGO_MIN,
                         f"version {pango}" if pango else "not found",

@@ -1,9 +1,11 @@
 """``guidegen init DIR``: a new clinic project that checks and builds clean out of the box.
 
-The default content, templates and example brands are not package data: they live at the
-root of the source checkout, next to the ``generator`` package (``SHIPPED`` below, i.e.
-``Path(generator.__file__).parents[1]``). That works for the editable install the
-Makefile makes (``pip install -e .``); a wheel would need them moved into package data.
+The project gets its own copy of what a clinic edits (the content modules, one brand, a
+sample roster) and no copy of the templates: those come from the defaults guidegen ships
+(package data, :func:`generator.load.project.shipped_dir`), and a file the clinic puts in
+the project's ``templates/`` (or ``brands/clinic/templates/``) under the same name
+overrides the default. So an upgrade of guidegen brings its template fixes to every
+project that did not override them, as a theme does in MkDocs.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ import io
 import shutil
 from pathlib import Path
 
-import generator
-from generator.core.errors import ConfigError, UsageError
+from generator.core.errors import UsageError
+from generator.load.project import shipped_dir
 
-SHIPPED = Path(generator.__file__).resolve().parents[1]
 BRAND_ID = "clinic"
 
 DESCRIPTION = ("Personalised marathon recovery guides: when to book sports massage during "
@@ -68,7 +69,8 @@ README = """\
 # Race recovery guides
 
 A guidegen project: Markdown modules in `content/`, your clinic in `brands/clinic/`,
-templates in `templates/`, runners in `data/athletes.csv`.
+runners in `data/athletes.csv`. The templates are guidegen's own; see
+`templates/README.md` to change one.
 
     export GUIDEGEN_PLAN_SECRET=...   # a long random string, kept out of the project
     guidegen check data/athletes.csv  # validate everything
@@ -79,13 +81,30 @@ Edit `brands/clinic/brand.toml` (name, colours, address, booking link) and repla
 `brands/clinic/logo.svg` with your logo first.
 """
 
+TEMPLATES_README = """\
+# Template overrides
 
-def _shipped(rel: str) -> Path:
-    path = SHIPPED / rel
-    if not path.exists():
-        raise ConfigError(f"the default project files are missing ({path} not found); "
-                          "install guidegen from its source checkout with 'pip install -e .'")
-    return path
+guidegen renders with its own default templates. To change one, copy it into this
+folder under the same name (for instance `partials/cover.j2` or `assets/site.css`) and
+edit the copy: a file here is used instead of the default, for every brand. A file in
+`brands/<id>/templates/` overrides both, for that brand only.
+
+The defaults are in the folder `guidegen doctor` shows as "default templates":
+
+{names}
+"""
+
+
+def templates_readme() -> str:
+    """``templates/README.md``: how to override, with the name of every default template."""
+    root = shipped_dir("templates")
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() and not _ignored(p.name))
+    return TEMPLATES_README.format(names="\n".join(f"- `{n}`" for n in names))
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__" or name.endswith(".pyc")
 
 
 def scaffold(target: Path, brand: str = "harbour") -> list[Path]:
@@ -93,17 +112,17 @@ def scaffold(target: Path, brand: str = "harbour") -> list[Path]:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} already exists and is not empty; "
                          "choose a new folder for the project")
-    brand_dir = _shipped("brands") / brand
+    brands = shipped_dir("brands")
+    brand_dir = brands / brand
     if not (brand_dir / "brand.toml").is_file():
-        choices = sorted(p.name for p in _shipped("brands").iterdir() if p.is_dir())
+        choices = sorted(p.name for p in brands.iterdir() if (p / "brand.toml").is_file())
         raise UsageError(f"no example brand {brand!r}; choose one of {', '.join(choices)}")
-    content, templates = _shipped("content"), _shipped("templates")
     target.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
-    shutil.copytree(content, target / "content", ignore=ignore)
-    shutil.copytree(templates, target / "templates", ignore=ignore)
+    shutil.copytree(shipped_dir("content"), target / "content", ignore=ignore)
     shutil.copytree(brand_dir, target / "brands" / BRAND_ID, ignore=ignore)
     for rel, text in (("guidegen.toml", CONFIG), ("data/athletes.csv", roster_csv()),
+                      ("templates/README.md", templates_readme()),
                       (".gitignore", GITIGNORE), ("README.md", README)):
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ import contextlib
 import fnmatch
 import hashlib
 import inspect
+import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+# "Today" for every plan the tests make (a new runner's first day, a past race, expiry):
+# the example roster's races are fixed dates, the suite must not depend on the day it
+# runs. Inherited by the guidegen subprocesses; a test about today sets its own --as-of.
+EXAMPLE_TODAY = "2026-09-21"
+os.environ["GUIDEGEN_AS_OF"] = EXAMPLE_TODAY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_ROSTER = REPO_ROOT / "data" / "athletes.csv"

@@ -163,7 +163,9 @@ def test_second_rule_of_the_same_session_kind_is_reported_on_its_line(tmp_path):
     })
     assert [m.slug for m in modules] == ["a"]
     assert [str(p) for p in problems] == [
-        "content/b.md:6: sessions: a pre-race session rule is already declared in content/a.md"
+        "content/b.md:6: sessions: a pre-race session rule is already declared in "
+        "content/a.md:4 for runners this module's 'when' also matches; make the 'when' "
+        "conditions exclude each other"
     ]
 
 

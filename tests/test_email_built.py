@@ -8,6 +8,7 @@ import datetime as dt
 import email
 import email.policy
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,9 @@ def test_email_after_build_attaches_the_built_guides_without_weasyprint(
     assert not (blocker / "imported").exists(), "email imported WeasyPrint after a build"
     assert f"guides: {ROWS} attached as built, 0 rendered" in done.stderr
 
-    # the same messages as when email renders every guide itself (nothing built)
+    # the same messages as when email renders every guide itself (no guide built; the plan
+    # pages are there, so the messages link to them as after the build)
+    shutil.copytree(built / "site" / "plans", tmp_path / "nothing-built" / "site" / "plans")
     fresh = run(["email", "data/athletes.csv", "--outbox", tmp_path / "rendered", "--out",
                  tmp_path / "nothing-built"], project)
     assert fresh.returncode == 0, fresh.stderr
@@ -99,6 +102,8 @@ def test_email_after_build_attaches_the_built_guides_without_weasyprint(
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert abs(msg["Date"].datetime - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=10)
     for message in attached.values():
+        text = message["parts"]["text/plain"].decode()
+        assert "/plans/" in text and "webcal://" in text, "the runner's plan link"
         pdf = next(v for k, v in message["parts"].items() if k.endswith(".pdf"))
         ics = next(v for k, v in message["parts"].items() if k.endswith(".ics"))
         athlete_id = next(k for k in message["parts"] if k.endswith(".pdf"))[:-4]

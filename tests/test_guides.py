@@ -78,7 +78,8 @@ def test_html_guide_names_athlete_race_and_every_session_date(html_guides):
         assert not missing, (athlete_id, missing)
         assert DISCLAIMER in page
         assert built.brand.booking_url in page
-        assert "<svg" in page, "QR code of the booking URL"
+        assert f'alt="QR code linking to {built.brand.booking_url}"' in page  # an image
+        assert '<img src="data:image/svg+xml;' in page, "QR code of the booking URL"
         assert f'<html lang="{built.athlete.locale or "en"}"' in page
 
 

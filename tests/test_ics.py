@@ -64,7 +64,7 @@ def _start_date(event) -> dt.date:
 
 
 def test_timed_sessions_are_in_the_brand_time_zone_with_a_vtimezone(calendars):
-    for athlete_id, (_athlete, brand, timeline, _data, cal) in calendars.items():
+    for athlete_id, (athlete, brand, timeline, _data, cal) in calendars.items():
         zones = {str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")}
         assert zones == {brand.timezone}, athlete_id
         by_date = {s.date: s for s in timeline.sessions}
@@ -75,7 +75,8 @@ def test_timed_sessions_are_in_the_brand_time_zone_with_a_vtimezone(calendars):
             start, end = event.decoded("DTSTART"), event.decoded("DTEND")
             assert event["DTSTART"].params["TZID"] == brand.timezone
             assert event["DTEND"].params["TZID"] == brand.timezone
-            assert start.strftime("%H:%M") == brand.appointment_time == session.time
+            wanted = athlete.preferred_time or brand.appointment_time
+            assert start.strftime("%H:%M") == wanted == session.time
             assert start.utcoffset() == start.replace(tzinfo=ZoneInfo(brand.timezone)
                                                       ).utcoffset(), athlete_id
             assert end - start == dt.timedelta(minutes=session.duration)
@@ -166,14 +167,16 @@ def test_lines_are_crlf_and_folded_at_75_octets(calendars):
         _check_rfc5545_lines(data)
 
 
-def test_no_wall_clock_without_source_date_epoch(inputs):
-    plan = plan_of(inputs, HARBOUR_ID)
-    timeline = plan.timeline
-    first = make_ics(plan, context(None))
-    second = make_ics(plan, context(None))
+def test_no_wall_clock_without_source_date_epoch():
+    """Without SOURCE_DATE_EPOCH an event's DTSTAMP is the day its plan was published
+    (today, --as-of, for a new runner): never the time of the build."""
+    fresh = load(epoch=None)
+    plan = plan_of(fresh, HARBOUR_ID)
+    first = make_ics(plan, fresh.context)
+    second = make_ics(plan_of(load(epoch=None), HARBOUR_ID), context(None))
     assert first == second
-    stamp = re.search(rb"DTSTAMP:(\d{8})", first).group(1).decode()
-    assert stamp == f"{timeline.training_start:%Y%m%d}"
+    stamps = set(re.findall(rb"DTSTAMP:(\S+)\r\n", first))
+    assert stamps == {f"{fresh.context.today:%Y%m%d}T000000Z".encode()}
 
 
 # ------------------------------------------------------------------ random names

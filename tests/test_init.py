@@ -8,6 +8,7 @@ import sys
 
 from sitekit import BUILD_ENV
 
+from generator.load.project import shipped_dir
 from generator.publish.plans import plan_token
 
 
@@ -17,9 +18,10 @@ def test_init_then_check_then_build_works(tmp_path, run_cli):
     assert result.exit_code == 0, result.stderr
     assert "GUIDEGEN_PLAN_SECRET" in result.stderr  # tells the user what to do next
     for rel in ("guidegen.toml", "brands/clinic/brand.toml", "brands/clinic/logo.svg",
-                "data/athletes.csv", "templates/guide.html.j2", "templates/site/base.html.j2",
-                "templates/assets/site.css", "content/pre-race-massage.md"):
+                "data/athletes.csv", "content/pre-race-massage.md", "templates/README.md"):
         assert (target / rel).is_file(), rel
+    # the templates are guidegen's own (package data), not copies the project must maintain
+    assert [p.name for p in (target / "templates").iterdir()] == ["README.md"]
 
     check = run_cli(["check", "data/athletes.csv"], cwd=target)
     assert check.exit_code == 0, check.stderr
@@ -35,6 +37,32 @@ def test_init_then_check_then_build_works(tmp_path, run_cli):
         assert (out / "guides" / "clinic" / f"{athlete}.pdf").is_file()
         token = plan_token(BUILD_ENV["GUIDEGEN_PLAN_SECRET"].encode(), athlete)
         assert (out / "site" / "plans" / token / "index.html").is_file()
+
+
+def test_templates_readme_names_every_default_template(tmp_path, run_cli):
+    assert run_cli(["init", tmp_path / "p"], cwd=tmp_path).exit_code == 0
+    readme = (tmp_path / "p" / "templates" / "README.md").read_text(encoding="utf-8")
+    defaults = shipped_dir("templates")
+    for path in defaults.rglob("*"):
+        if path.is_file():
+            assert f"- `{path.relative_to(defaults).as_posix()}`" in readme, path
+
+
+def test_a_project_template_overrides_the_default_of_the_same_name(tmp_path, run_cli):
+    """The clinic copies one template into templates/ and edits it; every other page
+    still comes from guidegen's defaults."""
+    target = tmp_path / "p"
+    assert run_cli(["init", target], cwd=tmp_path).exit_code == 0
+    default = (shipped_dir("templates") / "site" / "404.html.j2").read_text(encoding="utf-8")
+    override = target / "templates" / "site" / "404.html.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text(default.replace("Page not found</h1>", "Nothing here, sorry</h1>"),
+                        encoding="utf-8")
+    result = run_cli(["site"], cwd=target, env={"GUIDEGEN_PLAN_SECRET": ""})
+    assert result.exit_code == 0, result.stderr
+    site = target / "output" / "site"
+    assert "Nothing here, sorry</h1>" in (site / "404.html").read_text(encoding="utf-8")
+    assert "<h1" in (site / "about" / "index.html").read_text(encoding="utf-8")
 
 
 def test_init_console_script_runs_in_a_fresh_process(tmp_path):

@@ -77,6 +77,7 @@ def manifest_files(out: Path) -> dict[str, list[str]]:
 def test_build_removes_plan_pages_of_old_races_and_then_guides_when_asked(tmp_path,
                                                                         monkeypatch):
     from generator.build import BuildOptions, build
+    from generator.core.context import BuildContext
     from generator.load.project import load_project
 
     root = project(tmp_path / "p", EXPIRY_ROSTER)
@@ -85,7 +86,8 @@ def test_build_removes_plan_pages_of_old_races_and_then_guides_when_asked(tmp_pa
         monkeypatch.setenv(key, value)
     # before the old race expired: both runners have a page
     before = build(load_project(root), out, BuildOptions(
-        roster=root / "data/athletes.csv", plan_pages=True, jobs=1, today=dt.date(2020, 3, 2)))
+        roster=root / "data/athletes.csv", plan_pages=True, jobs=1,
+        context=BuildContext.from_env(as_of=dt.date(2020, 3, 2))))
     assert before.plan_pages == 2 and before.plans_expired == 0
     assert {token(OLD), token(NEW)} <= {p.name for p in (out / "site/plans").iterdir()}
 

@@ -224,8 +224,7 @@ SHOWN = [
     ("long_run_day", "Sunday", "long_run_day: Input should be 'mon', 'tue', 'wed', 'thu', "
      "'fri', 'sat' or 'sun' (got 'sunday')"),
     ("race_date", "18/04/2027", "race_date: must be an ISO date YYYY-MM-DD (got '18/04/2027')"),
-    ("timezone", "Mars/Base", "timezone: unknown time zone 'Mars/Base' (use an IANA name such "
-     "as Europe/London)"),
+    ("preferred_time", "9.15", "preferred_time: String should match pattern"),
     ("focus_areas", "calves;<b>", "focus_areas: '<b>' is not a valid focus area"),
 ]
 

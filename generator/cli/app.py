@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import sys
 from pathlib import Path
 
@@ -86,6 +85,55 @@ def stop(problem: Problem, command: str, report: Path | None) -> int:
     return EXIT_USAGE
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value):
+    if value is not None:
+        ctx.ensure_object(dict)[param.name] = value
+    return value
+
+
+def planning_options(command):
+    """``--as-of`` and ``--appointments``, on every command that plans."""
+    command = click.option(
+        "--appointments", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        expose_value=False, callback=_remember,
+        help="The clinic's bookings (CSV id,date,time,kind,status): booked sessions are "
+             "pinned, cancelled ones removed (default: 'appointments' in guidegen.toml)."
+    )(command)
+    return click.option(
+        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+        envvar="GUIDEGEN_AS_OF", metavar="YYYY-MM-DD", expose_value=False, callback=_remember,
+        help="Plan as of this day instead of today: the first day of a new runner's plan, "
+             "whether a race is past, expiry [env: GUIDEGEN_AS_OF]."
+    )(command)
+
+
+def planning(ctx: click.Context) -> dict:
+    """``load_inputs`` keyword arguments from the planning options: the build context
+    (SOURCE_DATE_EPOCH and --as-of) and the appointments file."""
+    from generator.core.context import BuildContext
+
+    as_of = ctx.obj.get("as_of")
+    return {"context": BuildContext.from_env(as_of=as_of.date() if as_of else None),
+            "appointments": ctx.obj.get("appointments")}
+
+
+def lock_options(command):
+    """``--no-wait``, on every command that writes to the output folder (build, batch,
+    email): one run per folder at a time (generator/core/lock.py)."""
+    return click.option(
+        "--no-wait", "no_wait", is_flag=True, expose_value=False, callback=_remember,
+        help="If another guidegen run is writing to the output folder, stop (exit 2) "
+             "instead of waiting for it to finish."
+    )(command)
+
+
+def locking(ctx: click.Context, command: str) -> dict:
+    """``BuildOptions`` keyword arguments for the output folder's lock: who holds it,
+    whether to wait, and where to say that we wait."""
+    return {"command": command, "wait": not ctx.obj.get("no_wait"),
+            "notify": lambda text: click.echo(text, err=True)}
+
+
 def require_athletes(inputs) -> None:
     """No valid athlete in the roster (missing, empty, header only, every row bad):
     nothing can be made. Every problem found is printed, one per line; exit 2."""
@@ -104,27 +152,25 @@ report_option = click.option(
 @click.argument("roster", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @report_option
+@planning_options
 @click.pass_context
 def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | None) -> None:
     """Validate content, brands and (optionally) a ROSTER; one line per problem."""
+    from generator.build import check_runners
     from generator.load.inputs import load_inputs
-    from generator.plan.guideplan import plan_guide
 
     project = _project(ctx)
-    inputs = load_inputs(project, roster)
-    plans = [plan_guide(inputs, a) for a in inputs.athletes]
+    inputs = load_inputs(project, roster, **planning(ctx))
+    # every runner planned (on every core, a chunk at a time: memory stays flat), their
+    # text checked against the installed fonts (a character none can draw: no guide)
+    checked = check_runners(inputs)
     problems = list(inputs.problems)
     if inputs.brands:
         from generator.render.renderer import Renderer, check_templates
 
         renderer = Renderer(project.templates_dir, project, inputs.context)
-        problems += check_templates(renderer, inputs, plans)
-    for plan in plans:
-        problems += plan.problems
-    if plans:  # characters no installed font can draw: those guides would not be made
-        from generator.pdf.coverage import check_plans
-
-        problems += check_plans(inputs, plans).all_problems()
+        problems += check_templates(renderer, inputs, checked.samples)
+    problems += checked.planned + checked.undrawable
     code = report_problems(problems, strict)
     if not inputs.modules or not inputs.brands or (roster is not None and not inputs.athletes):
         code = EXIT_USAGE  # nothing could be built
@@ -143,19 +189,33 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
 @roster_arg
 @click.option("--id", "athlete_id", help="Only this athlete.")
 @click.option("--json", "as_json", is_flag=True, help="Print plans as JSON for other tools.")
+@click.option("--jsonl", "as_jsonl", is_flag=True,
+              help="Print plans as JSON Lines: one plan a line, for pipelines.")
+@planning_options
 @click.pass_context
-def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: bool) -> None:
-    """Print each athlete's dated plan (a table, or JSON with --json)."""
+def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: bool,
+             as_jsonl: bool) -> None:
+    """Print each athlete's dated plan (a table, JSON with --json, or one JSON plan a
+    line with --jsonl). JSON is written plan by plan, as each is planned."""
     from generator.load.inputs import load_inputs
     from generator.plan.guideplan import plan_guide
 
-    inputs = load_inputs(_project(ctx), roster)
+    if as_json and as_jsonl:
+        raise UsageError("--json and --jsonl: choose one")
+    inputs = load_inputs(_project(ctx), roster, **planning(ctx))
     require_athletes(inputs)
-    plans = [plan_guide(inputs, a) for a in _select(inputs, athlete_id)]
-    if as_json:
-        click.echo(json.dumps([p.timeline.to_dict() for p in plans], ensure_ascii=False,
-                              indent=2))
+    athletes = _select(inputs, athlete_id)
+    if as_json or as_jsonl:  # written plan by plan, as each is planned (on every core)
+        from generator.build import timeline_texts
+        from generator.core.jsonstream import json_array
+
+        texts = timeline_texts(inputs, athletes, lines=as_jsonl)
+        for piece in (texts if as_jsonl else json_array(texts)):
+            click.echo(piece, nl=False)
+        if as_json:
+            click.echo()
     else:
+        plans = [plan_guide(inputs, a) for a in athletes]
         from generator.cli.tables import print_timelines
 
         print_timelines(plans)
@@ -169,6 +229,7 @@ def timeline(ctx: click.Context, roster: Path, athlete_id: str | None, as_json: 
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (default: <id>.<format> in the current folder; '-' = stdout).")
+@planning_options
 @click.pass_context
 def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
           output: Path | None) -> None:
@@ -178,7 +239,7 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
     from generator.plan.guideplan import plan_guide
     from generator.publish.guides import GuideMaker
 
-    inputs = load_inputs(_project(ctx), roster)
+    inputs = load_inputs(_project(ctx), roster, **planning(ctx))
     require_athletes(inputs)
     if athlete_id is None and len(inputs.athletes) != 1:
         raise UsageError(f"the roster has {len(inputs.athletes)} valid athletes; pick one "
@@ -220,6 +281,8 @@ jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=N
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @report_option
+@planning_options
+@lock_options
 @click.pass_context
 def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
           shard: str | None, formats: str, force: bool, strict: bool,
@@ -238,7 +301,8 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     project = _project(ctx)
     options = BuildOptions(site=False, roster=roster, formats=parse_formats(formats),
                            jobs=jobs, force=force, shard=parse_shard(shard),
-                           progress=BatchProgress())
+                           progress=BatchProgress(), **planning(ctx),
+                           **locking(ctx, "batch"))
     missing = missing_roster(project, roster)
     if missing is not None:
         ctx.exit(stop(missing, "batch", report))

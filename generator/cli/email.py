@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 
-from generator.cli.app import _project, report_problems
+from generator.cli.app import (
+    _project,
+    lock_options,
+    locking,
+    planning,
+    planning_options,
+    report_problems,
+)
 from generator.cli.report import write_report
 from generator.core.errors import EXIT_INVALID_INPUT, EXIT_USAGE, Problem, UsageError
 
@@ -53,6 +60,8 @@ def parse_rate(text: str | None) -> float | None:
               help="Retries per message after a temporary failure (4xx, dropped connection).")
 @click.option("--retry-delay", type=click.FloatRange(0, 300), default=2.0, show_default=True,
               help="Seconds before the first retry; doubles after each one.")
+@planning_options
+@lock_options
 @click.pass_context
 def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str | None,
           send: bool, dry_run: bool, rate: str | None, resend_changed: bool,
@@ -72,7 +81,6 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     A runner `guidegen forget` forgot who is in ROSTER again is held and reported at
     their row, never sent silently: confirm with --resend-forgotten ID.
     """
-    import datetime as dt
 
     from generator.deliver.delivery import Delivery, Options
     from generator.deliver.message import Mailer
@@ -83,6 +91,7 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
     from generator.plan.guideplan import plan_guide
     from generator.privacy import expired
     from generator.publish.layout import OutputLayout
+    from generator.publish.manifest import Manifest
 
     if outbox is None and smtp_url is None:
         raise UsageError("give --outbox DIR (write messages for review) or --smtp URL "
@@ -96,11 +105,19 @@ def email(ctx: click.Context, roster: Path, outbox: Path | None, smtp_url: str |
                       outbox=outbox, attempts=retries + 1, retry_delay=retry_delay,
                       rate=parse_rate(rate))
     project = _project(ctx)
+    if send or (out or project.output_dir).is_dir():  # no build or batch writes it meanwhile
+        from generator.core.lock import output_lock
+
+        ctx.with_resource(output_lock(out or project.output_dir, **locking(ctx, "email")))
     transport = SmtpTransport(url, os.environ.get(PASSWORD_ENV)) if send else None
-    inputs = load_inputs(project, roster)
+    # the plans as the build published them: each runner's issue date and calendar state
+    state: dict[str, dict] = {}
+    for path in OutputLayout(out or project.output_dir).manifests():
+        state.update(Manifest.load(path).state)
+    inputs = load_inputs(project, roster, **planning(ctx), state=state)
     # a runner whose guides expired ([guides] keep_days_after_race) gets no message
     gone = expired(inputs.athletes, project.config.guides.keep_days_after_race,
-                   dt.date.today())
+                   inputs.context.today)
     inputs.problems += [Problem(inputs.roster_source or str(roster), inputs.roster_lines.get(i),
                                 f"{i}: not sent: the race is more than [guides] "
                                 "keep_days_after_race days past", None, "warning", i)

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import click
 
-from generator.cli.app import _project, missing_roster, report_option, report_problems, stop
+from generator.cli.app import (
+    _project,
+    lock_options,
+    locking,
+    missing_roster,
+    planning,
+    planning_options,
+    report_option,
+    report_problems,
+    stop,
+)
 from generator.cli.report import write_report
 from generator.core.errors import EXIT_USAGE, Problem
 
@@ -27,13 +37,12 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
               help="Worker processes for PDFs (default: one per core).")
 @strict_option
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              metavar="YYYY-MM-DD",
-              help="The date expiry counts to (default: today).")
 @report_option
+@planning_options
+@lock_options
 @click.pass_context
 def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
-          force: bool, as_of, report: Path | None) -> None:
+          force: bool, report: Path | None) -> None:
     """Build everything: the public site, every guide of the project roster and, when
     [plans] is enabled, each runner's private plan page under site/plans/<token>/.
 
@@ -56,7 +65,7 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
                               "guidegen.toml)"), "build", report))
     result = run_build(project, out, BuildOptions(
         site=True, roster=roster, plan_pages=True, jobs=jobs, force=force,
-        today=as_of.date() if as_of else None))
+        **planning(ctx), **locking(ctx, "build")))
     report_problems(result.problems, strict)
     if result.nothing:
         click.echo(result.nothing, err=True)
@@ -74,6 +83,7 @@ def build(ctx: click.Context, out: Path | None, jobs: int | None, strict: bool,
 @click.command()
 @out_option
 @strict_option
+@lock_options
 @click.pass_context
 def site(ctx: click.Context, out: Path | None, strict: bool) -> None:
     """Build only the public site into OUT/site/ (no guides, no PDFs)."""
@@ -82,7 +92,7 @@ def site(ctx: click.Context, out: Path | None, strict: bool) -> None:
 
     project = _project(ctx)
     out = out or project.output_dir
-    result = run_build(project, out, BuildOptions(site=True))
+    result = run_build(project, out, BuildOptions(site=True, **locking(ctx, "site")))
     report_problems(result.problems, strict)
     click.echo(f"site: written to {out / 'site'}" if result.site_built else "site: not built",
                err=True)
@@ -115,8 +125,9 @@ def serve(ctx: click.Context, port: int, athlete_id: str | None) -> None:
               help="Example brand to start from (renamed to 'clinic').")
 def init(directory: Path, brand_id: str) -> None:
     """Create a new clinic project in DIRECTORY (which must be empty or absent): the
-    config, one brand to edit (brands/clinic/), the default content, the templates and a
-    sample roster (data/athletes.csv) of fictional runners.
+    config, one brand to edit (brands/clinic/), the default content and a sample roster
+    (data/athletes.csv) of fictional runners. Templates come from guidegen itself; copy one
+    into templates/ (see templates/README.md there) to change it.
 
     Plan pages are enabled in the new project, so set a secret before building:
 

@@ -19,23 +19,44 @@ from dataclasses import dataclass
 FALLBACK_SITE_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
+def _as_of(raw: str) -> dt.date | None:
+    """GUIDEGEN_AS_OF=YYYY-MM-DD (what ``--as-of`` takes from the environment); a value
+    that is not a date is ignored here and refused by the command line's option."""
+    try:
+        return dt.date.fromisoformat(raw.strip()) if raw.strip() else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class BuildContext:
     """``source_date``: SOURCE_DATE_EPOCH as a UTC datetime, or None when it is unset or
     not a whole number of seconds (then no output carries a build date)."""
 
     source_date: dt.datetime | None = None
+    as_of: dt.date | None = None  # --as-of: what counts as today (plan start, expiry)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> BuildContext:
-        raw = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "")
-        raw = raw.strip()
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 as_of: dt.date | None = None) -> BuildContext:
+        env = os.environ if environ is None else environ
+        if as_of is None:
+            as_of = _as_of(env.get("GUIDEGEN_AS_OF", ""))
+        raw = env.get("SOURCE_DATE_EPOCH", "").strip()
         if not raw.isdigit():
-            return cls(None)
+            return cls(None, as_of)
         try:
-            return cls(dt.datetime.fromtimestamp(int(raw), tz=dt.UTC))
+            return cls(dt.datetime.fromtimestamp(int(raw), tz=dt.UTC), as_of)
         except (OverflowError, ValueError, OSError):  # beyond what datetime can hold
-            return cls(None)
+            return cls(None, as_of)
+
+    @property
+    def today(self) -> dt.date:
+        """Today for planning and retention: ``--as-of``, else the real date. Never
+        SOURCE_DATE_EPOCH: a fixed epoch would issue every new runner's plan in the past.
+        (A runner's plan start, once issued, is kept in the build state: rebuilds on later
+        days give the same bytes.)"""
+        return self.as_of or dt.date.today()
 
     @property
     def build_date(self) -> dt.date | None:

@@ -11,11 +11,15 @@ folder) never lose a file they are still writing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -46,32 +50,75 @@ def write_atomic(path: Path, data: bytes | str, durable: bool = True) -> bool:
     file already holds exactly these bytes (nothing written, mtime kept).
 
     ``durable=False`` skips the per-file fsync, for a writer of many small files
-    that calls :func:`os.sync` once at the end (the site); readers still never see
-    a partial file, since the rename is atomic either way."""
+    that calls :func:`os.sync` once at the end (the site), or before it records
+    what it wrote (the batch's manifest); readers still never see a partial file,
+    since the rename is atomic either way.
+
+    An ``OSError`` names ``path`` (``exc.filename``), never the temp file: a full disk
+    or a read-only folder is reported at the file the user asked for."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    fd, tmp = _locked_temp(path)
+    except OSError as exc:
+        raise _at(exc, path) from None
+    with atomic_writer(path, durable) as fh:
+        fh.write(data)
+    return True
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, durable: bool = True) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` in pieces (a big manifest, never whole in memory);
+    renamed over ``path`` when the block ends without an exception, removed otherwise.
+    Same temp-file locking, fsync and error naming as :func:`write_atomic`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _locked_temp(path)
+    except OSError as exc:
+        raise _at(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), 0o644)
             os.replace(tmp, path)  # still locked: no cleaner can take it before the rename
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise _at(exc, path) from None
         raise
-    return True
+
+
+def _at(exc: OSError, path: Path) -> OSError:
+    """``exc`` as the same kind of OSError (OSError picks the subclass from errno),
+    naming ``path``."""
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
+
+
+def os_error_text(exc: OSError) -> str:
+    """'no space left on device', 'read-only file system', 'permission denied': the
+    system's wording for ``exc``, lower-cased, for a ``path: message`` line."""
+    text = os.strerror(exc.errno) if exc.errno else str(exc)
+    return text[:1].lower() + text[1:]
+
+
+DISK_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Out of space (or over quota): every later write would fail the same way."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL
 
 
 def remove_stale_temps(*folders: Path, recursive: bool = True) -> list[Path]:

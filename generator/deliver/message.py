@@ -28,11 +28,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
-from generator.core.errors import GuidegenError, Problem
+from generator.core.errors import ConfigError, GuidegenError, Problem
 from generator.load.inputs import Inputs
 from generator.plan.guideplan import GuidePlan
-from generator.publish.layout import OutputLayout
-from generator.publish.manifest import Manifest, input_digest, tree_digest
+from generator.publish.layout import PLAN, OutputLayout
+from generator.publish.manifest import Manifest, input_digest, templates_digest
+from generator.publish.plans import plan_secret, plan_token, plan_url, webcal_url
 from generator.render.renderer import DISCLAIMER, Renderer
 
 TEMPLATES = ("email/subject.txt.j2", "email/message.txt.j2", "email/message.html.j2")
@@ -134,16 +135,20 @@ def addresses(athlete, brand) -> tuple[Address, Address]:
 
 
 def compose(plan: GuidePlan, files: dict[str, bytes], guide_digest: str, renderer: Renderer,
-            date: dt.datetime) -> Outgoing:
+            date: dt.datetime, links: dict[str, str] | None = None) -> Outgoing:
     """The whole message for one athlete; ``files`` holds the guide's pdf and ics, made
-    from inputs whose digest is ``guide_digest``."""
+    from inputs whose digest is ``guide_digest``; ``links``: the runner's private plan page
+    (``plan_url``) and its calendar subscription (``webcal_url``), when plan pages exist."""
     athlete, brand, timeline = plan.athlete, plan.brand, plan.timeline
     sender, recipient = addresses(athlete, brand)
     domain = sender.domain
     logo_cid = f"logo.{brand.id}@{domain}"
     names = {"pdf": f"{athlete.id}.pdf", "ics": f"{athlete.id}.ics"}
     context = dict(athlete=athlete, brand=brand, timeline=timeline, facts=plan.facts,
-                   disclaimer=DISCLAIMER, logo_src=f"cid:{logo_cid}", attachments=names)
+                   disclaimer=DISCLAIMER, logo_src=f"cid:{logo_cid}", attachments=names,
+                   changes=plan.published.changes if plan.published else (),
+                   plan_url=(links or {}).get("plan_url"),
+                   webcal_url=(links or {}).get("webcal_url"))
     subject = " ".join(renderer.render(TEMPLATES[0], context, brand).split())
     if not subject:
         raise MessageError(f"{TEMPLATES[0]} rendered an empty subject", field="subject")
@@ -193,10 +198,36 @@ class Mailer:
         self.renderer = Renderer(project.templates_dir, project, inputs.context)
         self._now = now  # a fixed send time (tests); None: the clock, at each message
         self.problems: list[Problem] = []  # warnings from guides rendered here
-        self._templates = tree_digest(project.templates_dir)
+        self._templates = templates_digest(project)
         self._config = project.config.model_dump_json()
         self._manifests = [Manifest.load(path) for path in self.layout.manifests()]
         self._maker = None
+        self._secret = self._plan_secret()
+
+    def _plan_secret(self) -> bytes | None:
+        """The plan pages' secret, for each runner's link; None when no build made plan
+        pages in OUT (and a warning when it did but the secret is not set here)."""
+        plans = self.inputs.project.config.plans
+        if not plans.enabled or not self.layout.plan_folders():
+            return None
+        try:
+            return plan_secret(plans.secret_env)
+        except ConfigError:
+            self.problems.append(Problem("guidegen.toml", None, f"${plans.secret_env} is not "
+                                         "set: the emails carry no link to the runners' plan "
+                                         "pages", "plans", "warning"))
+            return None
+
+    def links(self, plan: GuidePlan) -> dict[str, str]:
+        """The runner's private plan page and calendar subscription URLs, when the build
+        made the page (else none)."""
+        if self._secret is None:
+            return {}
+        token = plan_token(self._secret, plan.id)
+        if not self.layout.plan_paths(token)[PLAN].is_file():
+            return {}  # no page was built for this runner (yet): no link to a 404
+        url = plan_url(self.inputs.project.settings.base_url, token)
+        return {"plan_url": url, "webcal_url": webcal_url(url)}
 
     @property
     def date(self) -> dt.datetime:
@@ -225,6 +256,6 @@ class Mailer:
     def compose(self, plan: GuidePlan) -> Outgoing:
         addresses(plan.athlete, plan.brand)  # fail fast, before any guide is read or made
         files, digest, why = self.guide(plan)
-        out = compose(plan, files, digest, self.renderer, self.date)
+        out = compose(plan, files, digest, self.renderer, self.date, self.links(plan))
         out.rendered = why
         return out

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import GuidegenError, UsageError
+from generator.core.lock import FileLock
 
 SCHEMA_VERSION = 2  # 2: the forgotten list (an older guidegen must not send to them)
 STATES = ("pending", "unconfirmed", "sent", "failed")
@@ -135,6 +136,7 @@ class SendLog:
         if path is not None and not readonly:
             path.parent.mkdir(parents=True, exist_ok=True)
         target = ":memory:" if path is None else str(path)
+        self._db = None
         try:
             self._db = sqlite3.connect(target, isolation_level=None, timeout=30)
             self._db.row_factory = sqlite3.Row
@@ -147,10 +149,23 @@ class SendLog:
                 # FULL: the 'unconfirmed' commit must be on disk before the final
                 # '.' of DATA leaves, or a power cut could forget a delivery
                 self._db.execute("PRAGMA synchronous=FULL")
+            # a damaged log must stop email before any message goes out: what it no longer
+            # says was sent would be sent again (quick_check reads every page, in ms)
+            damage = [row[0] for row in self._db.execute("PRAGMA quick_check(3)")]
+            if damage != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(damage))
+            if not readonly:
                 self._db.executescript(_SCHEMA)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
-            raise GuidegenError(f"cannot use the send log: {exc}", path=str(path)) from None
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            reason = " ".join(str(exc).split())[:200]
+            raise GuidegenError(
+                f"the send log is damaged ({reason}); stopped before sending or changing "
+                "anything. Restore it from a backup, or move it away to start an empty one "
+                "(then every runner is emailed again)", path=str(path)) from None
 
     def close(self) -> None:
         if self._db is not None:
@@ -307,29 +322,18 @@ class SendLog:
 
 class RunLock:
     """One sending process per send log: a second one would see the first one's
-    ``pending`` rows as crashed and send them again."""
+    ``pending`` rows as crashed and send them again. Fails at once (never waits): the
+    folder's own lock (``generator.core.lock``) is what makes a second run wait."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._fh = None
+        self._lock = FileLock(path, "email", wait=False, refusal="", busy=lambda _holder: (
+            "another 'guidegen email --send' is using this send log; wait for it to finish"))
 
     def __enter__(self) -> RunLock:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
-            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
-        try:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._fh.close()
-            self._fh = None
-            raise UsageError("another 'guidegen email --send' is using this send log; "
-                             "wait for it to finish", path=str(self.path)) from None
+        self._lock.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        self._lock.__exit__(*exc)

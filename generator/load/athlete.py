@@ -21,7 +21,7 @@ from pydantic import (
 
 from generator.core.errors import bounded_repr
 from generator.core.vocab import Distance, Experience, Frequency, Weekday
-from generator.load.fields import iana_timezone
+from generator.load.fields import HHMM, weekday_list
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EMAIL_RE = re.compile(
@@ -76,7 +76,9 @@ class Athlete(BaseModel):
     focus_areas: tuple[str, ...] = ()
     brand: str | None = None
     locale: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
-    timezone: str | None = None
+    plan_from: dt.date | None = None  # no session before it
+    preferred_days: tuple[Weekday, ...] = ()
+    preferred_time: str | None = Field(default=None, pattern=HHMM)
     notes: str | None = Field(default=None, max_length=4000)
 
     @model_validator(mode="before")
@@ -102,7 +104,7 @@ class Athlete(BaseModel):
                 data[key] = data[key].strip().lower()
         return data
 
-    @field_validator("race_date", "training_start", mode="before")
+    @field_validator("race_date", "training_start", "plan_from", mode="before")
     @classmethod
     def _iso_date(cls, v):
         return _parse_date(v)
@@ -116,7 +118,7 @@ class Athlete(BaseModel):
             raise ValueError(f"{v!r} is a reserved device name")
         return v
 
-    @field_validator("name", "race_name", "brand", "timezone")
+    @field_validator("name", "race_name", "brand")
     @classmethod
     def _text(cls, v):
         return _one_line(v) if isinstance(v, str) else v
@@ -159,10 +161,18 @@ class Athlete(BaseModel):
             return tuple(out)
         return v
 
-    @field_validator("timezone")
+    @field_validator("preferred_days", mode="before")
     @classmethod
-    def _tz(cls, v):
-        return v if v is None else iana_timezone(v)
+    def _days(cls, v):
+        return weekday_list(v)
+
+    @field_validator("plan_from")
+    @classmethod
+    def _plan_from(cls, v, info: ValidationInfo):
+        race = info.data.get("race_date")
+        if v is not None and race is not None and v >= race:
+            raise ValueError("must be before race_date")
+        return v
 
     @field_validator("training_start")
     @classmethod

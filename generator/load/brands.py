@@ -11,6 +11,7 @@ read safely (not well-formed XML, not SVG) is a located error.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from generator.core.errors import Problem, display_path, pydantic_problems
 from generator.core.vocab import Weekday
-from generator.load.fields import iana_timezone
+from generator.load.fields import closed_ranges, iana_timezone
 from generator.load.tomlsource import read_toml, toml_key_line
 
 HEX_RE = r"^#[0-9a-fA-F]{6}$"
@@ -74,6 +75,7 @@ class BrandConfig(_Strict):
     timezone: str
     open_days: list[Weekday] = Field(min_length=1)
     appointment_time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    closed: tuple[tuple[dt.date, dt.date], ...] = ()  # "2026-12-24..2027-01-02", "2027-04-13"
     booking_url: str = Field(pattern=r"^https?://\S+$")
     address: str = Field(min_length=1)
     legal_footer: str = Field(min_length=1)
@@ -96,6 +98,11 @@ class BrandConfig(_Strict):
     @classmethod
     def _tz(cls, v: str) -> str:
         return iana_timezone(v)
+
+    @field_validator("closed", mode="before")
+    @classmethod
+    def _closed(cls, v):
+        return closed_ranges(v)
 
     @field_validator("open_days")
     @classmethod

@@ -4,9 +4,11 @@ Their bodies become HTML through :mod:`generator.load.markdown_html`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +35,15 @@ from generator.load.markdown_html import (
     sanitise,
     shift_headings,
     skippable,
+)
+from generator.load.modulevars import (
+    ModuleText,
+    Piece,
+    TemplateProblem,
+    html_piece,
+    neutral_values,
+    parse_template,
+    text_piece,
 )
 from generator.load.yamllines import load_yaml, yaml_node_line
 
@@ -101,6 +112,15 @@ class When(_Strict):
     focus_areas: list[str] | None = None
     massage_frequency: list[Frequency] | None = None
 
+    def overlaps(self, other: When) -> bool:
+        """Whether one runner could match both conditions. Focus areas never separate two
+        modules: a runner may have several."""
+        for name in ("experience", "distance", "massage_frequency"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine is not None and theirs is not None and not set(mine) & set(theirs):
+                return False
+        return True
+
     def matches(self, athlete) -> bool:
         for name in ("experience", "distance", "massage_frequency"):
             wanted = getattr(self, name)
@@ -123,6 +143,7 @@ class FrontMatter(_Strict):
     audience: list[Literal["guide", "site"]] = ["guide", "site"]
     when: When = When()
     sessions: list[SessionRule] = []
+    updated: dt.date | None = None  # last real edit: the site's lastmod and feed date
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,20 @@ class Module:
     html: str  # sanitised body HTML, body headings start at h2
     source: str  # path as shown in messages
     digest: str  # sha256 of the source file
+    text: ModuleText | None = None  # title, summary, body with variables (modulevars.py)
+    updated: dt.date | None = None  # front matter 'updated:' (else git, see render/site.py)
+
+    def with_values(self, values: Mapping) -> Module:
+        """The module as one guide (or the site) shows it: title, summary and HTML with
+        its variables replaced by ``values`` (escaped in the HTML). ``title``, ``summary``
+        and ``html`` as loaded hold the site's neutral wording; a module without
+        variables is returned as it is."""
+        text = self.text
+        if text is None:
+            return self
+        return replace(self, title=text.title.render(values) if text.title else self.title,
+                       summary=text.summary.render(values) if text.summary else self.summary,
+                       html=text.body.render(values) if text.body else self.html)
 
     def for_guide(self, athlete) -> bool:
         return not self.draft and "guide" in self.audience and self.when.matches(athlete)
@@ -201,7 +236,10 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
     try:
         if deep is not None:  # Python-Markdown takes minutes over hundreds of levels
             raise RecursionError
-        html = render_markdown(body)
+        templated, problems = _module_text(meta, body, text, fm_text, offset, shown)
+        if problems:
+            return None, problems
+        html = render_markdown(body) if templated is None or templated.body is None else ""
     except RecursionError:  # Python-Markdown recurses per nesting level
         return None, [Problem(shown, deep or first, "Markdown nested too deeply (lists or "
                               "quotes inside each other)")]
@@ -218,8 +256,56 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         html=html,
         source=shown,
         digest=hashlib.sha256(raw).hexdigest(),
+        text=templated,
+        updated=meta.updated,
     )
-    return module, []
+    # as loaded, a module reads as on the public site: neutral values
+    return module.with_values(neutral_values()), []
+
+
+def _module_text(meta: FrontMatter, body: str, text: str, fm_text: str, offset: int,
+                 shown: str) -> tuple[ModuleText | None, list[Problem]]:
+    """The module's title, summary and body split at their variables (None when it uses
+    none), or the problems that refuse it: ``content/x.md:LINE: body: ...``."""
+    pieces: dict[str, Piece | None] = {}
+    problems = []
+    body_line = text.count("\n", 0, len(text) - len(body))  # body's line 1 is the '---'
+    last_line = text.count("\n") + 1
+    for name, source in (("title", meta.title), ("summary", meta.summary), ("body", body)):
+        try:
+            items = parse_template(source) if source is not None else None
+            if items is None:
+                pieces[name] = None
+            elif name == "body":
+                pieces[name] = html_piece(items, render_markdown)
+            else:
+                pieces[name] = text_piece(items)
+        except TemplateProblem as exc:
+            if name == "body":
+                line = min(body_line + (exc.line or 2), last_line)
+            else:  # a title or summary: the line of its key
+                line = yaml_node_line(fm_text, (name,), offset)
+            problems.append(Problem(shown, line, exc.message, name))
+    if problems or not any(pieces.values()):
+        return None, problems
+    return ModuleText(pieces["title"], pieces["summary"], pieces["body"]), []
+
+
+def _rule_clash(module: Module, path: Path, seen_kind: dict[str, list]
+                ) -> tuple[int, str] | None:
+    """Several modules may declare one session kind only for runners that no two of them
+    can match (``when`` conditions that exclude each other): the first clash, as (index
+    of the rule, message naming both modules and lines)."""
+    if "guide" not in module.audience:
+        return None
+    for index, rule in enumerate(module.sessions):
+        for other, shown, line in seen_kind.get(rule.kind, ()):
+            if "guide" in other.audience and module.when.overlaps(other.when):
+                where = f"{shown}:{line}" if line else shown
+                return index, (f"a {rule.kind} session rule is already declared in {where} "
+                               "for runners this module's 'when' also matches; make the "
+                               "'when' conditions exclude each other")
+    return None
 
 
 def _parse_job(job: tuple[Path, str]):
@@ -233,7 +319,7 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
     if not content_dir.is_dir():
         return [], [Problem(display_path(content_dir, root), None, "content folder not found")]
     seen_slug: dict[str, str] = {}
-    seen_kind: dict[str, str] = {}
+    seen_kind: dict[str, list] = {}  # kind -> [(module, shown path, line)]
     paths = sorted(p for p in content_dir.rglob("*.md") if p.is_file())
     jobs = list(zip(paths, display_paths(paths, root), strict=True))
     if jobs:
@@ -252,15 +338,15 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
                                     f"{seen_slug[module.slug]}", "slug"))
             continue
         if not module.draft:
-            clash = [(i, r.kind) for i, r in enumerate(module.sessions) if r.kind in seen_kind]
-            if clash:
-                index, kind = clash[0]
+            clash = _rule_clash(module, path, seen_kind)
+            if clash is not None:
+                index, message = clash
                 line = _front_matter_line(path, ("sessions", str(index), "kind"))
-                problems.append(Problem(shown, line, f"a {kind} session rule is already "
-                                        f"declared in {seen_kind[kind]}", "sessions"))
+                problems.append(Problem(shown, line, message, "sessions"))
                 continue
-            for rule in module.sessions:
-                seen_kind[rule.kind] = shown
+            for index, rule in enumerate(module.sessions):
+                seen_kind.setdefault(rule.kind, []).append(
+                    (module, shown, _front_matter_line(path, ("sessions", str(index), "kind"))))
         seen_slug[module.slug] = shown
         modules.append(module)
     modules.sort(key=lambda m: (m.order, m.slug))

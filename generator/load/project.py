@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -10,6 +11,16 @@ from generator.core.errors import ConfigError, pydantic_problems
 from generator.load.tomlsource import read_toml, toml_key_line
 
 CONFIG_NAME = "guidegen.toml"
+SHIPPED = ("templates", "content", "brands", "data")
+
+
+def shipped_dir(name: str) -> Path:
+    """A folder of the project files guidegen ships (``SHIPPED``): package data under
+    ``generator/defaults/``, found through importlib.resources, so a wheel, an sdist and a
+    checkout (where they are symlinks to the example project's folders) all work. Templates
+    a project does not override come from ``shipped_dir("templates")``."""
+    assert name in SHIPPED, name
+    return Path(str(importlib.resources.files("generator") / "defaults" / name)).resolve()
 
 
 class _Strict(BaseModel):
@@ -24,6 +35,7 @@ class ProjectSection(_Strict):
     default_brand: str
     site_brand: str | None = None
     roster: str | None = None
+    appointments: str | None = None  # the clinic's bookings: id,date,time,kind,status (CSV)
     content_dir: str = "content"
     brands_dir: str = "brands"
     templates_dir: str = "templates"
@@ -109,6 +121,11 @@ class Project:
     @property
     def templates_dir(self) -> Path:
         return self.path(self.settings.templates_dir)
+
+    @property
+    def appointments_path(self) -> Path | None:
+        a = self.settings.appointments
+        return self.path(a) if a else None
 
     @property
     def roster_path(self) -> Path | None:

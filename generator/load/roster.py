@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from generator.core.counted import Counted
 from generator.core.errors import Problem, display_path, yaml_error_line
 from generator.load.athlete import (
     EMAIL_RE,
@@ -34,8 +35,14 @@ __all__ = [
 FIELDS = (
     "id", "name", "email", "race_name", "race_date", "distance", "training_start",
     "experience", "massage_frequency", "long_run_day", "focus_areas", "brand", "locale",
-    "timezone", "notes",
+    "plan_from", "preferred_days", "preferred_time", "notes",
 )
+# columns the roster once took that nothing reads: refused (an error naming what to use
+# instead; the rows are still built without them), never accepted and silently ignored
+REFUSED = {
+    "timezone": "not a roster column: session times are in the clinic's time zone ('timezone' "
+                "in brands/<id>/brand.toml); remove the column",
+}
 REQUIRED = ("name", "race_name", "race_date")
 MAX_ROWS = 100_000
 # the whole file is read (and decoded) before parsing: refuse monsters up front.
@@ -99,27 +106,38 @@ def _csv_records(text: str, shown: str):
     missing = [f for f in REQUIRED if f not in header]
     if missing:
         raise _FileProblem(Problem(shown, 1, f"missing required column(s): {', '.join(missing)}"))
-    extra = [h for h in header if h not in FIELDS]
-    header_problems = [Problem(shown, 1, f"unknown column {h!r} ignored "
-                               f"(known: {', '.join(FIELDS)})", severity="warning")
-                       for h in extra if h]
+    extra = [h for h in header if h not in FIELDS and h not in REFUSED]
+    header_problems = [Problem(shown, 1, REFUSED[h], field=h) for h in header if h in REFUSED]
+    header_problems += [Problem(shown, 1, f"unknown column {h!r} ignored "
+                                f"(known: {', '.join(FIELDS)})", severity="warning")
+                        for h in extra if h]
     # count first, keep nothing: an oversized roster is refused in bounded memory
     count = sum(1 for cells in _cells(text, delimiter, shown) if any(c.strip() for c in cells))
     if count > MAX_ROWS:
         raise _FileProblem(Problem(shown, None, f"roster has {count} rows; the limit is "
                                    f"{MAX_ROWS} per file: split it into several files"))
+    return Counted(count, _csv_rows(reader, header, csv.field_size_limit())), header_problems
+
+
+def _csv_rows(reader, header: list[str], size_limit: int):
+    """(line, row dict or _RowShape) of each non-blank record, one at a time (a list of
+    50,000 row dicts doubled the memory of loading), at load_roster's cell size limit."""
     line = reader.line_num
-    rows = []
-    for cells in reader:
+    while True:
+        size_limit = csv.field_size_limit(size_limit)  # ours in, the caller's back out
+        try:
+            cells = next(reader, None)
+        finally:
+            size_limit = csv.field_size_limit(size_limit)
+        if cells is None:
+            return
         start, line = line + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            rows.append((start, _RowShape(len(cells), len(header))))
+            yield start, _RowShape(len(cells), len(header))
             continue
-        rows.append((start, {h: c for h, c in zip(header, cells, strict=True)
-                             if h in FIELDS}))
-    return rows, header_problems
+        yield start, {h: c for h, c in zip(header, cells, strict=True) if h in FIELDS}
 
 
 def _cells(text: str, delimiter: str, shown: str):
@@ -289,12 +307,18 @@ def load_roster(
         return [], problems
     athletes: list[Athlete] = []
     seen: dict[str, int] = {}
+    refused_seen: set[str] = set()
     for line, record in rows:
         if isinstance(record, _RowShape):
             msg = ("row is not a mapping of field names to values" if record.got < 0 else
                    f"row has {record.got} cells but the header has {record.want}")
             problems.append(Problem(shown, line, msg))
             continue
+        for key in [k for k in record if k in REFUSED]:
+            del record[key]
+            if key not in refused_seen and kind != "csv":
+                refused_seen.add(key)
+                problems.append(Problem(shown, line, REFUSED[key], field=key))
         unknown = [k for k in record if k not in FIELDS]
         if unknown and kind != "csv":
             problems.append(Problem(shown, line, "unknown field", field=unknown[0]))

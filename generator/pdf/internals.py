@@ -10,7 +10,9 @@ slower) and the build says so once, instead of crashing.
 fontsubset.py (every embedded font subset through uharfbuzz, the same bytes on every
 machine) relies on the names in ``SUBSET_NEEDED``, checked apart from ``NEEDED``: without
 them only that module steps aside (WeasyPrint subsets fonts its own way, with the system
-HarfBuzz or fontTools), the fast path is unaffected.  fontstamps.py (fonts WeasyPrint
+HarfBuzz or fontTools), the fast path is unaffected.  tagging.py (the PDF/UA tagging that
+WeasyPrint leaves undone) relies on ``TAGGING_NEEDED``, checked the same way: without them
+the PDFs are tagged as WeasyPrint tags them.  fontstamps.py (fonts WeasyPrint
 writes through fontTools keep their own timestamps) needs one more name,
 ``weasyprint.pdf.fonts.TTFont``; without it that module patches nothing.
 """
@@ -49,6 +51,20 @@ SUBSET_NEEDED = (
     ("weasyprint.pdf.fonts", "Font.__init__:index"),
     ("weasyprint.pdf.fonts", "Font.__init__:missing"),
     ("weasyprint.pdf.fonts", "Font.__init__:family"),
+)
+
+# what tagging.py wraps: the painting of margin boxes and leaders, marked content, and the
+# structure tree's per-box builder and tag names (weasyprint/pdf/tags.py)
+TAGGING_NEEDED = (
+    ("weasyprint.draw", "draw_stacking_context"),
+    ("weasyprint.draw", "draw_inline_level"),
+    ("weasyprint.pdf.stream", "Stream.marked"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_tags"),
+    ("weasyprint.pdf.tags", "_build_box_tree"),
+    ("weasyprint.pdf.tags", "_get_pdf_tag"),
+    ("weasyprint.pdf.tags", "add_tags:_build_box_tree"),
+    ("weasyprint.formatting_structure.boxes", "MarginBox"),
+    ("weasyprint.layout.absolute", "AbsolutePlaceholder"),
 )
 
 

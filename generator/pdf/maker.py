@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import fontstamps, fontsubset, internals
+from generator.pdf import fontstamps, fontsubset, internals, tagging
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -150,6 +150,7 @@ class PdfMaker:
         self.font_config = FontConfiguration()
         fontsubset.subset_with_uharfbuzz()  # fonts subset alike on every machine (uharfbuzz)
         fontstamps.keep_font_timestamps()  # fontTools-written fonts: no wall-clock bytes
+        tagging.improve_tags()  # PDF/UA: artifacts, alt text, /Lang, /Scope (tagging.py)
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
         self.refused: list[str] = []

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from generator.core.errors import Problem
+from generator.plan.bookings import check_bookings
+from generator.plan.published import Published, follow
 from generator.plan.timeline import Calendar, Rule, Session, Timeline, plan
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class GuidePlan:
     timeline: Timeline
     facts: Facts
     problems: tuple[Problem, ...] = ()  # planning warnings, located at the roster given
+    published: Published | None = None  # calendar identity: UIDs, SEQUENCE, what changed
 
     @property
     def id(self) -> str:
@@ -62,7 +65,8 @@ def rules_of(modules) -> list[Rule]:
 
 def calendar_of(brand: Brand) -> Calendar:
     """When the brand's clinic can see a runner."""
-    return Calendar.from_names(brand.open_days, brand.appointment_time, brand.timezone)
+    return Calendar.from_names(brand.open_days, brand.appointment_time, brand.timezone,
+                               brand.closed)
 
 
 def facts_of(timeline: Timeline) -> Facts:
@@ -82,9 +86,21 @@ def plan_guide(inputs: Inputs, athlete: Athlete, roster_source: str | None = Non
     """
     brand = inputs.brand_for(athlete)
     modules = tuple(inputs.modules_for(athlete))
-    timeline = plan(athlete, rules_of(modules), calendar_of(brand))
+    rules, cal = rules_of(modules), calendar_of(brand)
+    issued = inputs.issue_date(athlete.id)
+    first = max(d for d in (athlete.training_start, athlete.plan_from, issued) if d)
+    appointments = inputs.appointments.get(athlete.id, ())
+    bookings, booking_problems = check_bookings(appointments, athlete, cal, first,
+                                                {r.kind for r in rules})
+    timeline = plan(athlete, rules, cal, issued, bookings)
+    booking_problems += [a.problem(f"nothing is planned on {a.date.isoformat()} to cancel",
+                                   "date", "warning")
+                         for a in bookings
+                         if a.status == "cancelled" and a.date not in timeline.cancelled]
     source = roster_source or inputs.roster_source or "roster"
     line = inputs.roster_lines.get(athlete.id)
     problems = tuple(Problem(source, line, f"{athlete.id}: {w}", severity="warning")
-                     for w in timeline.warnings)
-    return GuidePlan(athlete, brand, modules, timeline, facts_of(timeline), problems)
+                     for w in timeline.warnings) + tuple(booking_problems)
+    published = follow(inputs.published.get(athlete.id), timeline, issued, inputs.context)
+    return GuidePlan(athlete, brand, modules, timeline, facts_of(timeline), problems,
+                     published)

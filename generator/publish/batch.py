@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.core.errors import GuidegenError, Problem, UsageError, display_path
+from generator.core.errors import GuidegenError, Problem, display_path
 from generator.core.parallel import cores
 from generator.core.write import remove_stale_temps, write_atomic
 from generator.load.inputs import Inputs
@@ -25,11 +25,16 @@ from generator.pdf.coverage import missing_glyphs, notdef_problems
 from generator.plan.guideplan import GuidePlan
 from generator.publish.guides import PLAN, GuideMaker
 from generator.publish.layout import OutputLayout
-from generator.publish.manifest import Manifest, input_digest, output_digest, tree_digest
+from generator.publish.manifest import Manifest, input_digest, output_digest, templates_digest
+from generator.publish.saving import ManifestSaver, WriteFailure, stopped_problem
+from generator.publish.shards import in_shard, parse_shard
+
+__all__ = ["Summary", "in_shard", "load_manifest", "parse_shard", "run_batch"]
 
 FAST_PATH_MIN_GUIDES = 6  # per worker, see _worth_fast_path
 WORKER_GUIDES = 250  # per worker before it is replaced (see _run_pool)
 GUIDE_TIMEOUT = 120  # seconds per guide, unless $GUIDEGEN_GUIDE_TIMEOUT says otherwise
+CHUNK = 50  # guides per task without PDFs (see _chunk_size)
 
 
 def _env_count(name: str, default: int) -> int:
@@ -65,26 +70,6 @@ class Summary:
                 f"{self.removed} removed{expired} in {self.seconds:.1f}s")
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise UsageError(f"--shard must look like I/N (e.g. 2/8), got {text!r}") from None
-    if not 1 <= i <= n:
-        raise UsageError(f"--shard {text}: need 1 <= I <= N")
-    return i, n
-
-
-def in_shard(athlete_id: str, shard: tuple[int, int] | None) -> bool:
-    """Stable partition by a hash of the id: the same on every machine and run."""
-    if shard is None:
-        return True
-    i, n = shard
-    return int(hashlib.sha256(athlete_id.encode()).hexdigest()[:12], 16) % n == i - 1
-
-
 # ----------------------------------------------------------------- workers
 
 _MAKER: GuideMaker | None = None
@@ -118,8 +103,9 @@ def _on_alarm(signum, frame):
 def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Path):
     """Render one athlete's guide and write its files; returns (id, files, problems,
     error), files being {relative path: sha256}, the error one line of text, a Problem
-    located in a template, or a tuple of the runner's own located Problems (characters
-    WeasyPrint drew as empty boxes: nothing is written)."""
+    located in a template, a tuple of the runner's own located Problems (characters
+    WeasyPrint drew as empty boxes: nothing is written) or a WriteFailure (a full disk,
+    a read-only folder: the file it hit)."""
     inputs = maker.inputs
     athlete = plan.athlete
     timeout = guide_timeout()
@@ -131,7 +117,7 @@ def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Pat
     signal.alarm(timeout)
     try:
         with boxes as notdef:
-            result = maker.make(plan, want)
+            result = maker.make(plan, want, token)
     except GuideTimeout:
         return athlete.id, [], [], f"rendering took longer than {timeout}s; skipped"
     except GuidegenError as exc:
@@ -153,13 +139,12 @@ def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Pat
     if token is not None:
         targets += [(path, result.files[fmt]) for fmt, path in layout.plan_paths(token).items()]
     written = {}
-    try:
-        for path, data in targets:
-            write_atomic(path, data)
-            written[layout.relative(path)] = hashlib.sha256(data).hexdigest()
-    except OSError as exc:  # disk full, permissions: this guide fails, the batch goes on
-        return athlete.id, {}, result.problems, _one_line(f"cannot write {exc.filename}: "
-                                                          f"{exc.strerror}")
+    for path, data in targets:
+        try:  # no fsync each: the batch syncs once before the manifest lists them
+            write_atomic(path, data, durable=False)
+        except OSError as exc:  # disk full, permissions: this guide fails, not the batch
+            return athlete.id, {}, result.problems, WriteFailure.of(exc, path)
+        written[layout.relative(path)] = hashlib.sha256(data).hexdigest()
     return athlete.id, written, result.problems, None
 
 
@@ -168,17 +153,54 @@ def _one_line(text: str) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _work(plan, want, formats, token, out):
-    return _make_one(_MAKER, plan, want, formats, token, out)
+def _work(chunk, want, formats, out) -> list:
+    """Several guides in one task (see _chunk_size); after a full disk the rest of the
+    chunk is left alone (not attempted)."""
+    return _make_chunk(_MAKER, chunk, want, formats, out)
+
+
+def _make_chunk(maker: GuideMaker, chunk, want, formats, out: Path) -> list:
+    results = []
+    for plan, token in chunk:
+        results.append(_make_one(maker, plan, want, formats, token, out))
+        error = results[-1][3]
+        if isinstance(error, WriteFailure) and error.disk_full:
+            break
+    return results
+
+
+def _chunk_size(want, todo: int, jobs: int) -> int:
+    """Guides per task: one when PDFs are made (a second each: sending a plan costs
+    nothing next to it, and single guides keep the workers evenly busy); else up to
+    CHUNK, so the pickled plans, brand and modules cross to a worker once per chunk
+    rather than once per millisecond-long HTML or ICS file."""
+    if "pdf" in want:
+        return 1
+    return max(1, min(CHUNK, todo // (jobs * 4)))
 
 
 # ----------------------------------------------------------------- the batch
+
+def load_manifest(layout: OutputLayout, shard: tuple[int, int] | None, root: Path
+                  ) -> Manifest:
+    """The manifest of the build (or of its shard). A corrupt one has been set aside and
+    reported (``problem``); it is rebuilt at once from the guide files on disk (the
+    shard's runners only) and saved, so the guides of runners who left the roster are
+    still found and removed, whenever the next batch runs."""
+    path = layout.manifest(shard)
+    manifest = Manifest.load(path, display_path(path, root), repair=True)
+    if manifest.problem is not None:
+        manifest.outputs = layout.found_outputs(lambda athlete_id: in_shard(athlete_id, shard))
+        with contextlib.suppress(OSError):  # a read-only folder: the batch will say so
+            manifest.save()
+    return manifest
+
 
 def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[str, ...], *,
               plan_tokens: dict[str, str] | None = None, jobs: int | None = None,
               force: bool = False, shard: tuple[int, int] | None = None,
               progress=None, blocked: Mapping[str, Sequence[Problem]] | None = None,
-              expired: Collection[str] = ()) -> Summary:
+              expired: Collection[str] = (), manifest: Manifest | None = None) -> Summary:
     """Build every (changed) guide of ``plans``; one failure never stops the rest.
 
     Guides of athletes no longer planned are removed (through the layout's prune).
@@ -187,7 +209,11 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
     made, and like any failed guide their manifest entry is dropped (so the next build
     makes it) while files of an earlier build are left where they are. ``expired``: ids
     left out of ``plans`` because their guides are no longer kept: removed like those of
-    runners who left, but not counted as removed (the caller counts them)."""
+    runners who left, but not counted as removed (the caller counts them). ``manifest``:
+    the shard's manifest if the caller loaded it already (else loaded here).
+
+    A file that cannot be written fails its guide, reported at the file; a full disk
+    stops the batch (the rest is not attempted) after recording what was written."""
     started = time.perf_counter()
     summary = Summary()
     layout = OutputLayout(out)
@@ -195,8 +221,12 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
     # temp files of a batch that was killed mid-write (never counted as outputs)
     remove_stale_temps(out, recursive=False)
     remove_stale_temps(layout.guides, layout.site)
-    manifest = Manifest.load(layout.manifest(shard))
-    templates = tree_digest(inputs.project.templates_dir)
+    shown = display_path(layout.manifest(shard), inputs.project.root)
+    if manifest is None:
+        manifest = load_manifest(layout, shard, inputs.project.root)
+        if manifest.problem is not None:
+            summary.problems.append(manifest.problem)
+    templates = templates_digest(inputs.project)
     config = inputs.project.config.model_dump_json()
     want = formats if plan_tokens is None else tuple(dict.fromkeys((*formats, "pdf", "ics",
                                                                      PLAN)))
@@ -221,16 +251,27 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
     present = {p.id for p in plans}
     gone = sorted(set(manifest.outputs) - present)
     layout.prune(gone=[rel for a in gone for rel in manifest.outputs.pop(a).get("files", [])])
+    for athlete_id in set(manifest.state) - present - set(blocked) - set(expired):
+        del manifest.state[athlete_id]  # left the roster: its published plan goes too
+    published = {p.id: p.published.to_state() for p in plans if p.published is not None}
     summary.removed = len(set(gone).difference(expired))
     if progress is not None:
         progress.start(len(todo))
+    saver = ManifestSaver(manifest, shown)
+    if todo:
+        manifest.reserve(len(todo))  # room to record them, should the disk fill up
+    full: list[WriteFailure] = []  # the first write that found the disk full
+    handled = [0]
 
-    def done(result, last_save=[0.0]):  # noqa: B006 - a small mutable cell on purpose
+    def done(result):
         athlete_id, files, problems, error = result
+        handled[0] += 1
         summary.problems.extend(problems)
         if error is None:
             summary.built += 1
             manifest.record(athlete_id, *digests[athlete_id], files)
+            if athlete_id in published:  # calendars now show this plan: remember it
+                manifest.state[athlete_id] = published[athlete_id]
         else:
             summary.failed += 1
             manifest.outputs.pop(athlete_id, None)
@@ -239,16 +280,20 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
             elif isinstance(error, Problem):  # located in a template: say where
                 summary.problems.append(Problem(error.path, error.line,
                                                 f"{athlete_id}: {error.message}"))
+            elif isinstance(error, WriteFailure):  # at the file, naming the runner
+                summary.problems.append(error.problem(athlete_id, inputs))
+                if error.disk_full and not full:
+                    full.append(error)
             else:
                 summary.problems.append(Problem(inputs.roster_source or "roster",
                                                 inputs.roster_lines.get(athlete_id),
                                                 f"{athlete_id}: {error}"))
         if progress is not None:
             progress.advance()
-        now = time.perf_counter()
-        if now - last_save[0] > 1.0:  # a crash loses at most a second of bookkeeping
-            manifest.save()
-            last_save[0] = now
+        saver.tick()  # a crash loses at most about a second of bookkeeping
+
+    def halted() -> bool:
+        return bool(full) or saver.disk_full
 
     jobs = max(1, jobs or cores())
     fast = _worth_fast_path(len(todo), min(jobs, max(1, len(todo))))
@@ -266,14 +311,24 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
         maker = GuideMaker(inputs)
         maker.fast = fast
         for plan in todo:
+            if halted():
+                break
             token = plan_tokens.get(plan.id) if plan_tokens else None
             done(_make_one(maker, plan, want, formats, token, out))
     else:
         _run_pool(inputs, todo, want, formats, plan_tokens, out, min(jobs, len(todo)), done,
-                  fast)
-    manifest.save()
+                  fast, halted)
+    saver.save()
+    manifest.release_reserve()
     if progress is not None:
         progress.stop()
+    if saver.problem is not None:
+        summary.problems.append(saver.problem)
+    if halted():  # a full disk: what is left is not attempted, and the rerun makes it
+        summary.failed += len(todo) - handled[0]
+        summary.problems.append(stopped_problem(display_path(out, inputs.project.root),
+                                                full[0] if full else None,
+                                                len(todo) - handled[0]))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -291,34 +346,41 @@ def worker_guides() -> int:
     return _env_count("GUIDEGEN_WORKER_GUIDES", WORKER_GUIDES)
 
 
-def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast) -> None:
+def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast,
+              halted) -> None:
     """Fresh workers every worker_guides() guides each: WeasyPrint's native memory
     (Pango, HarfBuzz, fontconfig) grows slowly with every guide while Python's object
     count stays flat, so recycling keeps a worker's peak memory bounded however long
     the roster (tests/test_batch.py)."""
     step = worker_guides() * jobs
+    size = _chunk_size(want, len(todo), jobs)
     for start in range(0, len(todo), step):
+        if halted():
+            return
         _run_workers(inputs, todo[start:start + step], want, formats, plan_tokens, out,
-                     jobs, done, fast)
+                     jobs, done, fast, halted, size)
 
 
-def _run_workers(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast) -> None:
+def _run_workers(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast, halted,
+                 size) -> None:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(inputs, fast)) as pool:
         # keep a bounded number of tasks in flight: memory stays flat for huge rosters
-        pending, queue = set(), iter(todo)
+        pending = set()
+        queue = ([(plan, plan_tokens.get(plan.id) if plan_tokens else None)
+                  for plan in todo[i:i + size]] for i in range(0, len(todo), size))
         limit = jobs * 4
         while True:
-            while len(pending) < limit:
-                plan = next(queue, None)
-                if plan is None:
+            while len(pending) < limit and not halted():
+                chunk = next(queue, None)
+                if chunk is None:
                     break
-                token = plan_tokens.get(plan.id) if plan_tokens else None
-                pending.add(pool.submit(_work, plan, want, formats, token, out))
+                pending.add(pool.submit(_work, chunk, want, formats, out))
             if not pending:
                 break
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                done(fut.result())
+                for result in fut.result():
+                    done(result)

@@ -12,6 +12,7 @@ from generator.load.inputs import Inputs
 from generator.plan.guideplan import GuidePlan
 from generator.publish.ics import make_ics
 from generator.publish.layout import FORMATS, PLAN
+from generator.publish.plans import plan_url, webcal_url
 from generator.render.renderer import Renderer
 
 __all__ = ["FORMATS", "PLAN", "GuideMaker", "GuideResult", "parse_formats"]
@@ -77,16 +78,23 @@ class GuideMaker:
             self._fast = FastGuidePdf(self)
         return self._fast.render(plan)
 
-    def make(self, plan: GuidePlan, formats: tuple[str, ...]) -> GuideResult:
+    def make(self, plan: GuidePlan, formats: tuple[str, ...],
+             token: str | None = None) -> GuideResult:
         """The guide's files in ``formats``; ``problems`` holds what rendering found (the
-        plan's own warnings stay in ``plan.problems``)."""
+        plan's own warnings stay in ``plan.problems``). ``token``: the plan page's, for
+        its own links (the calendar subscription)."""
         result = GuideResult(plan.id)
         source = self.inputs.roster_source or "roster"
         line = self.inputs.roster_lines.get(plan.id)
         if "html" in formats:
             result.files["html"] = self.renderer.guide_html(plan, "html").encode()
         if PLAN in formats:
-            result.files[PLAN] = self.renderer.guide_html(plan, "plan").encode()
+            links = None
+            if token is not None:
+                url = plan_url(self.inputs.project.settings.base_url, token)
+                links = {"plan_url": url, "webcal_url": webcal_url(url)}
+            result.files[PLAN] = self.renderer.guide_html(plan, "plan",
+                                                          links=links).encode()
         if "pdf" in formats:
             data, refused = self._fast_pdf(plan) if self.fast else self.full_pdf(plan)
             result.files["pdf"] = data

@@ -14,13 +14,39 @@ PRESSURE_WORDS = {"light": "light pressure", "moderate": "moderate pressure",
                   "firm": "firm pressure"}
 
 
-def session_uid(athlete_id: str, brand_id: str, kind: str, index: int) -> str:
-    """Same athlete and session -> same UID on every rebuild."""
-    return f"{athlete_id}.{kind}.{index}@{brand_id}.guidegen"
+def session_uid(athlete_id: str, brand_id: str, key: str) -> str:
+    """Same athlete and session identity (kind.ordinal) -> same UID on every rebuild."""
+    return f"{athlete_id}.{key}@{brand_id}.guidegen"
 
 
-def make_ics(plan, context: BuildContext, sequence: int = 0) -> bytes:
-    """A GuidePlan's timeline as an iCalendar file (DTSTAMP from the build context)."""
+def _utc(stamp: str) -> dt.datetime:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def _cancelled(ev_state, athlete, brand, tz) -> icalendar.Event:
+    """An event that left the plan, published as cancelled (RFC 5545 STATUS:CANCELLED)."""
+    ev = icalendar.Event()
+    ev.add("uid", session_uid(athlete.id, brand.id, ev_state.key))
+    ev.add("dtstamp", _utc(ev_state.stamp))
+    ev.add("sequence", ev_state.sequence)
+    ev.add("status", "CANCELLED")
+    ev.add("summary", f"Cancelled: {ev_state.title} ({brand.name})")
+    if ev_state.time is None:
+        ev.add("dtstart", ev_state.date)
+        ev.add("dtend", ev_state.date + dt.timedelta(days=1))
+    else:
+        hour, minute = map(int, ev_state.time.split(":"))
+        start = dt.datetime.combine(ev_state.date, dt.time(hour, minute), tzinfo=tz)
+        ev.add("dtstart", start)
+        ev.add("dtend", start + dt.timedelta(minutes=ev_state.duration or 60))
+    ev.add("transp", "TRANSPARENT")
+    return ev
+
+
+def make_ics(plan, context: BuildContext) -> bytes:
+    """A GuidePlan's timeline as an iCalendar file: each event's SEQUENCE and DTSTAMP come
+    from the plan as published (the build state), sessions that left the plan are listed
+    as cancelled."""
     athlete, brand, timeline = plan.athlete, plan.brand, plan.timeline
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//guidegen//guidegen {__version__}//EN")
@@ -32,15 +58,15 @@ def make_ics(plan, context: BuildContext, sequence: int = 0) -> bytes:
                                             f"({brand.name})"))
     cal.add("x-wr-timezone", brand.timezone)
     tz = ZoneInfo(brand.timezone)
-    stamp = context.stamp(timeline.training_start)
-    counters: dict[str, int] = {}
+    fallback = context.stamp(timeline.training_start)
+    published = plan.published
     for s in timeline.sessions:
-        index = counters.get(s.kind, 0)
-        counters[s.kind] = index + 1
+        state = published.event(s.key) if published else None
         ev = icalendar.Event()
-        ev.add("uid", session_uid(athlete.id, brand.id, s.kind, index))
-        ev.add("dtstamp", stamp)
-        ev.add("sequence", sequence)
+        ev.add("uid", session_uid(athlete.id, brand.id, s.key))
+        ev.add("dtstamp", _utc(state.stamp) if state and state.stamp else fallback)
+        ev.add("sequence", state.sequence if state else 0)
+        ev.add("status", "CONFIRMED")
         if s.kind == "race":
             ev.add("summary", f"Race day: {athlete.race_name}")
             ev.add("dtstart", s.date)
@@ -68,6 +94,8 @@ def make_ics(plan, context: BuildContext, sequence: int = 0) -> bytes:
             alarm.add("trigger", dt.timedelta(days=-1))
             ev.add_component(alarm)
         cal.add_component(ev)
+    for gone in (published.cancelled if published else ()):
+        cal.add_component(_cancelled(gone, athlete, brand, tz))
     # a VTIMEZONE covering just the plan (plus a year's margin), not 1970-2038
     first = timeline.sessions[0].date - dt.timedelta(days=366)
     last = timeline.sessions[-1].date + dt.timedelta(days=366)

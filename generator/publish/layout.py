@@ -6,6 +6,7 @@ OUT/site/plans/<token>/        a runner's private page: index.html, guide.pdf, p
 OUT/guides/<brand>/<id>.<fmt>  the clinic's files (pdf, html, ics)
 OUT/manifest.json              what was built from which inputs (one per shard with --shard)
 OUT/sendlog.sqlite             what was emailed to whom (and its lock file)
+OUT/guidegen.lock              held by the build, batch or email writing here (core/lock.py)
 ```
 
 Output paths come from validated ids and tokens only, never from raw text.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -78,6 +79,25 @@ class OutputLayout:
                 if folder.is_dir() and not folder.is_symlink()
                 for path in folder.glob(f"{athlete_id}.*")
                 if path.suffix[1:] in FORMATS and path.is_file()]
+
+    def found_outputs(self, wanted: Callable[[str], bool] = lambda _id: True
+                      ) -> dict[str, dict]:
+        """Manifest entries for the guide files on disk, for a manifest that was lost
+        (corrupt): {athlete id: {"files": {path relative to OUT: ""}}}, only ids for
+        which ``wanted(id)`` holds (a shard's). No digest: none of them counts as current,
+        so runners still in the roster are rebuilt and those who left are removed."""
+        found: dict[str, dict] = {}
+        if not self.guides.is_dir():
+            return found
+        for folder in sorted(self.guides.iterdir()):
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            for path in sorted(folder.iterdir()):
+                athlete_id, _, fmt = path.name.rpartition(".")
+                if fmt in FORMATS and path.is_file() and athlete_id and wanted(athlete_id):
+                    found.setdefault(athlete_id, {"files": {}})["files"][
+                        self.relative(path)] = ""
+        return found
 
     def plan_folders(self) -> set[str]:
         """The plan-page folders on disk (their tokens)."""

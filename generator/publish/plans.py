@@ -39,3 +39,14 @@ def plan_tokens(plans_config, ids) -> dict[str, str] | None:
         return None
     secret = plan_secret(plans_config.secret_env)
     return {i: plan_token(secret, i) for i in ids}
+
+
+def plan_url(base_url: str, token: str) -> str:
+    """The runner's private page: ``<base_url>plans/<token>/``."""
+    return f"{base_url.rstrip('/')}/plans/{token}/"
+
+
+def webcal_url(page_url: str) -> str:
+    """The page's ``plan.ics`` as a ``webcal://`` subscription, which calendar apps
+    re-fetch (so moved sessions follow); ``webcal`` is the same URL on http(s)."""
+    return "webcal://" + page_url.split("://", 1)[-1] + "plan.ics"

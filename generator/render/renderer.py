@@ -1,8 +1,9 @@
 """The render phase: Jinja templates + inputs -> HTML strings.
 
 One environment per brand (a brand's ``templates/`` folder is searched before
-the project's), autoescaping on, StrictUndefined so a typo in a template is an
-error rather than a blank.  No I/O happens here beyond reading templates.
+the project's, and the project's before the defaults guidegen ships), autoescaping
+on, StrictUndefined so a typo in a template is an error rather than a blank.
+No I/O happens here beyond reading templates.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from markupsafe import Markup
 from generator.core.context import BuildContext
 from generator.core.errors import Problem, RenderError, display_path
 from generator.load.content import shift_headings
+from generator.load.project import shipped_dir
+from generator.render.modulevalues import guide_values
+from generator.render.textlang import text_lang
 
 if TYPE_CHECKING:  # the site renders no guides: it needs no planner
     from generator.plan.guideplan import GuidePlan
@@ -122,6 +126,16 @@ def qr_svg(url: str, colour: str = "#000000") -> Markup:
     return Markup(svg)
 
 
+@functools.lru_cache(maxsize=64)
+def qr_uri(url: str, colour: str = "#000000") -> str:
+    """The same QR code as a ``data:`` URI, for an ``<img>`` with alt text: WeasyPrint
+    tags an image's alt text as the PDF's /Alt (an inline SVG's ARIA label is lost)."""
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, dark=colour, light="#ffffff",
+                                                   omitsize=True)
+
+
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates shared by every environment :meth:`Renderer.env` makes.
 
@@ -163,6 +177,9 @@ class Renderer:
             paths = [str(self.templates_dir)]
             if brand is not None and brand.templates_dir is not None:
                 paths.insert(0, str(brand.templates_dir))
+            default = str(shipped_dir("templates"))  # what the project does not override
+            if default not in paths:
+                paths.append(default)
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(paths),
                 autoescape=jinja2.select_autoescape(["html", "j2", "xml", "svg"],
@@ -174,7 +191,7 @@ class Renderer:
                 bytecode_cache=_COMPILED,
             )
             env.filters.update(date_long=date_long, date_short=date_short, date_iso=date_iso,
-                               css_string=css_string)
+                               css_string=css_string, text_lang=text_lang)
             self._envs[key] = env
         return self._envs[key]
 
@@ -217,10 +234,12 @@ class Renderer:
         for s in timeline.sessions:
             if s.module:
                 kinds.setdefault(s.module, []).append(s.kind)
+        values = guide_values(plan, date_long)
         gms = [GuideModule(m.slug, m.title, m.summary, Markup(shift_headings(m.html, 1)),
                            tuple(dict.fromkeys(kinds.get(m.slug, ()))),
                            m.slug in kinds, 0)
-               for m in plan.modules]
+               # a module's variables with this runner's values (render/modulevalues.py)
+               for m in (m.with_values(values) for m in plan.modules)]
         # personalised modules first, then the shared ones, numbered in that order
         gms.sort(key=lambda g: not g.personal)
         gms = [replace(g, index=i) for i, g in enumerate(gms, 1)]
@@ -235,15 +254,21 @@ class Renderer:
             facts=plan.facts,
             visual=visual_timeline(timeline),
             qr_svg=qr_svg(brand.booking_url, brand.colors.text),
+            qr_uri=qr_uri(brand.booking_url, brand.colors.text),
             disclaimer=DISCLAIMER,
             build_date=self.context.build_date,
+            changes=plan.published.changes if plan.published else (),  # "What changed"
+            links={},  # the plan page's own URLs (see guide_html)
             part=part,
             pdf_pages=pdf_pages or PdfPages(),
         )
 
     def guide_html(self, plan: GuidePlan, mode: str = "html", part: str = "all",
-                   pdf_pages: PdfPages | None = None) -> str:
+                   pdf_pages: PdfPages | None = None, links: dict | None = None) -> str:
+        """``links``: the plan page's own URL (``plan_url``) and calendar subscription
+        (``webcal_url``), for the private page."""
         ctx = self.guide_context(plan, mode, part, pdf_pages)
+        ctx["links"] = links or {}
         return self.render("guide.html.j2", ctx, plan.brand)
 
 

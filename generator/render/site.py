@@ -10,6 +10,7 @@ Private plan pages live in ``plans/`` beside the site but are never linked or li
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import struct
@@ -26,6 +27,8 @@ from generator.core.parallel import pmap
 from generator.core.vocab import DAY_NAMES
 from generator.load.brands import Brand, contrast, rgb
 from generator.load.content import Module
+from generator.load.gitdates import last_commit_dates
+from generator.load.modulevars import neutral_values
 from generator.render.renderer import DISCLAIMER
 
 PLANS = "plans"  # private plan pages: never linked, listed or pruned by the site
@@ -78,6 +81,8 @@ def site_modules(inputs) -> tuple[list[Module], list[Problem]]:
     """Modules published on the site, in order; a slug that clashes with a site path is an
     error (its page would overwrite the about page or the assets)."""
     chosen, problems = [], []
+    brand = site_brand(inputs)  # the site speaks to no runner: neutral module variables
+    values = neutral_values(brand.name if brand is not None else None)
     for m in inputs.modules:
         if not m.on_site:
             continue
@@ -86,7 +91,7 @@ def site_modules(inputs) -> tuple[list[Module], list[Problem]]:
                                     f"({', '.join(sorted(RESERVED_SLUGS))}); choose another",
                                     "slug"))
             continue
-        chosen.append(m)
+        chosen.append(m.with_values(values))
     return chosen, problems
 
 
@@ -182,6 +187,29 @@ class SiteRenderer:
         self._palette = palette(self.brand)
         self._open_days = days_text(self.brand.open_days)
         self._near: tuple[list[Page] | None, dict[int, tuple]] = (None, {})
+        self._dates: dict[str, dt.datetime | None] = {}  # module slug -> last changed
+
+    def date_modules(self, modules: list[Module]) -> None:
+        """When each module last changed: its front matter's ``updated:``, else the last
+        git commit touching its file (one ``git log`` for all), else the build's date
+        (SOURCE_DATE_EPOCH; None without it). Deterministic for a given checkout."""
+        root = self.inputs.project.root
+        files = {m.slug: root / m.source for m in modules if m.updated is None}
+        git = last_commit_dates(root, files.values())
+        fallback = self.renderer.context.source_date
+        self._dates = {m.slug: (dt.datetime.combine(m.updated, dt.time(0), dt.UTC)
+                                if m.updated is not None
+                                else git.get(files[m.slug]) or fallback) for m in modules}
+
+    def page_date(self, page: Page) -> dt.datetime | None:
+        """A page's last change: its module's; the home page (which lists them all) the
+        newest module's; otherwise the build's."""
+        if page.module is not None:
+            return self._dates.get(page.module.slug)
+        known = [d for d in self._dates.values() if d is not None]
+        if page.path == "" and known:
+            return max(known)
+        return self.renderer.context.source_date
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -198,7 +226,8 @@ class SiteRenderer:
         return org
 
     def structured_data(self, page: Page) -> dict:
-        url, date = self.url(page.path), self.renderer.context.build_date
+        url, changed = self.url(page.path), self.page_date(page)
+        date = changed.date() if changed is not None else None
         kind = ("Article" if page.module is not None else "WebSite" if page.path == ""
                 else "AboutPage")
         data = {"@context": "https://schema.org", "@type": kind, "url": url,
@@ -257,6 +286,7 @@ class SiteRenderer:
 
     def render(self) -> tuple[dict[str, bytes], list[Problem]]:
         modules, problems = site_modules(self.inputs)
+        self.date_modules(modules)
         if not modules:
             problems.append(Problem(self.settings.content_dir, None, "no module is published "
                                     "on the site (audience: site, draft: false)",
@@ -287,16 +317,19 @@ class SiteRenderer:
 
     def sitemap(self, pages: list[Page]) -> bytes:
         urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-        date = self.renderer.context.build_date
         for page in pages:
             url = ET.SubElement(urlset, "url")
             ET.SubElement(url, "loc").text = self.url(page.path)
+            date = self.page_date(page)
             if date is not None:
-                ET.SubElement(url, "lastmod").text = date.isoformat()
+                ET.SubElement(url, "lastmod").text = date.date().isoformat()
         return _xml(urlset)
 
     def feed(self, pages: list[Page]) -> bytes:
-        updated = self.renderer.context.site_date.isoformat().replace("+00:00", "Z")
+        fallback = self.renderer.context.site_date
+        dates = {p.module.slug: self._dates.get(p.module.slug) or fallback
+                 for p in pages if p.module is not None}
+        updated = _atom_date(max(dates.values(), default=fallback))
         feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": self.settings.language})
         ET.SubElement(feed, "id").text = self.base
         ET.SubElement(feed, "title").text = self.settings.title
@@ -314,7 +347,7 @@ class SiteRenderer:
             entry = ET.SubElement(feed, "entry")
             ET.SubElement(entry, "id").text = self.url(page.path)
             ET.SubElement(entry, "title").text = page.title
-            ET.SubElement(entry, "updated").text = updated
+            ET.SubElement(entry, "updated").text = _atom_date(dates[page.module.slug])
             ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html",
                                           "href": self.url(page.path)})
             ET.SubElement(entry, "summary").text = page.description
@@ -333,6 +366,10 @@ def _render_page(index: int) -> bytes:
     page = pages[index]
     ctx = builder.context(page, page.root, modules, pages)
     return builder.renderer.render(page.template, ctx, builder.brand).encode()
+
+
+def _atom_date(date: dt.datetime) -> str:
+    return date.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _xml(root: ET.Element) -> bytes:
