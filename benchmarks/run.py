@@ -2,6 +2,7 @@
 
     make bench                      # 200 athletes, 500-module site, RSS at 200
     make bench BENCH_ARGS="--big"   # also peak RSS at 2000 athletes
+    make bench BENCH_ARGS="--scale 0"   # without the 50,000-runner check/timeline figures
 
 Writes benchmarks/results.md (machine, library versions, numbers).
 """
@@ -189,6 +190,9 @@ def main() -> None:
                     help="athletes timed for the naive baseline (rate is per guide)")
     ap.add_argument("--modules", type=int, default=500)
     ap.add_argument("--big", action="store_true", help="also measure RSS at 2000 athletes")
+    ap.add_argument("--scale", type=int, default=50_000, metavar="N",
+                    help="check/timeline time and memory at N generated runners "
+                         "(benchmarks/scale.py; 0 skips)")
     args = ap.parse_args()
     rows = []
     env_note = (f"{os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -231,6 +235,10 @@ def main() -> None:
             rows.append((f"peak RSS per worker, {n} athletes", f"{rss:.0f} MB",
                          "largest worker process (target <= 300 MB at 2000)"))
             print(f"e. peak worker RSS at {n}: {rss:.0f} MB")
+        if args.scale:
+            import scale
+
+            rows += scale.run(tmp, args.scale)
     lines = ["# Benchmark results", "",
              f"Command: `make bench{' BENCH_ARGS=--big' if args.big else ''}`  ",
              f"Machine: {env_note}", "",

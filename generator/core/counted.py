@@ -1,7 +1,9 @@
-"""A sized, lazy iterable: ``len()`` known up front, items made only as they are read."""
+"""Big inputs read lazily: a sized iterable whose items are made only as they are read,
+and csv records read one at a time under a cell size limit of their own."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
@@ -22,3 +24,18 @@ class Counted(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         return self.items
+
+
+def limited_records(reader, size_limit: int) -> Iterator[list[str]]:
+    """The records of ``reader`` (a ``csv.reader``), each read with the cell size limit
+    ``size_limit``: the csv module's limit is global, so it is set for each read and put
+    back before the record is handed on (code running in between sees its own)."""
+    while True:
+        size_limit = csv.field_size_limit(size_limit)  # ours in, the caller's back out
+        try:
+            cells = next(reader, None)
+        finally:
+            size_limit = csv.field_size_limit(size_limit)
+        if cells is None:
+            return
+        yield cells

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.core.errors import UsageError
+from generator.core.errors import UsageError, display_path
 
 try:
     import fcntl
@@ -77,8 +77,8 @@ class FileLock:
     it) or raise :class:`LockBusy` at once. ``busy``: the message for someone else
     holding it, given their :class:`Holder` (None when unknown). ``shared``: hold it
     with other shared holders (the shards of one build). ``refusal``: added to the
-    message when not waiting. ``taken_over`` is the holder
-    whose process died holding the lock, when this lock took it over.
+    message when not waiting. ``taken_over``: the holder whose process died holding the
+    lock, when this lock took it over.
     """
 
     def __init__(self, path: Path, command: str, *, wait: bool = True, shared: bool = False,
@@ -97,6 +97,11 @@ class FileLock:
         self.taken_over: Holder | None = None
         self._fd: int | None = None
 
+    @property
+    def shown(self) -> str:
+        """The lock's path as messages name it (relative to the working folder)."""
+        return display_path(self.path)
+
     def __enter__(self) -> FileLock:
         if fcntl is None:  # pragma: no cover
             return self
@@ -112,10 +117,10 @@ class FileLock:
                     if not self.wait:
                         raise LockBusy("; ".join(filter(None, (self.busy(holder),
                                                                self.refusal))),
-                                       path=str(self.path))
+                                       path=self.shown)
                     if not told and self.notify is not None:
-                        self.notify(f"{self.path}: {self.busy(holder)}; waiting for it to "
-                                    "finish (--no-wait: stop instead)")
+                        self.notify(f"{self.shown}: {self.busy(holder)}; waiting for it "
+                                    "to finish (--no-wait: stop instead)")
                     told = True
                     self.sleep(POLL)
             except BaseException:
@@ -131,8 +136,8 @@ class FileLock:
             self.taken_over = Holder.parse(_read(fd))
             _write(fd, "")  # no other holder can be exclusive now: say it once
         if self.taken_over is not None and self.notify is not None:
-            self.notify(f"{self.path}: took over the lock of {self.taken_over.describe()}, "
-                        "which is no longer running")
+            self.notify(f"{self.shown}: took over the lock of "
+                        f"{self.taken_over.describe()}, which is no longer running")
         return self
 
     def _try(self, fd: int, exclusive: bool = False) -> bool:
@@ -215,7 +220,7 @@ class FolderLock:
 def _unusable(exc: OSError, path: Path) -> UsageError:
     reason = os.strerror(exc.errno) if exc.errno else str(exc)
     return UsageError(f"cannot write to the output folder: {reason[:1].lower()}{reason[1:]}",
-                      path=str(path))
+                      path=display_path(path))
 
 
 def _busy(holder: Holder | None) -> str:
@@ -228,7 +233,12 @@ def _folder_busy(holder: Holder | None) -> str:
 
 
 def _open(path: Path) -> int:
-    return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    try:
+        return os.open(path, flags, 0o644)
+    except FileNotFoundError:  # the run we waited for made the folder, wrote nothing and
+        path.parent.mkdir(parents=True, exist_ok=True)  # removed it again
+        return os.open(path, flags, 0o644)
 
 
 def _same_file(fd: int, path: Path) -> bool:

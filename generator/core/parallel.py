@@ -7,6 +7,7 @@ scheduling.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -65,7 +66,8 @@ def pstream(func: Callable, items: Sequence, shared, *, chunk: int = STREAM_CHUN
     _SHARED = (func, shared)
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        # gc.freeze: the collector's visits to what the fork inherited would copy it
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=gc.freeze) as pool:
             pending: deque = deque()
             for start in starts:
                 pending.append(pool.submit(_shared_chunk, items[start:start + chunk]))

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from generator.core.counted import Counted
+from generator.core.counted import Counted, limited_records
 from generator.core.errors import Problem, display_path, yaml_error_line
 from generator.load.athlete import (
     EMAIL_RE,
@@ -123,14 +123,7 @@ def _csv_rows(reader, header: list[str], size_limit: int):
     """(line, row dict or _RowShape) of each non-blank record, one at a time (a list of
     50,000 row dicts doubled the memory of loading), at load_roster's cell size limit."""
     line = reader.line_num
-    while True:
-        size_limit = csv.field_size_limit(size_limit)  # ours in, the caller's back out
-        try:
-            cells = next(reader, None)
-        finally:
-            size_limit = csv.field_size_limit(size_limit)
-        if cells is None:
-            return
+    for cells in limited_records(reader, size_limit):
         start, line = line + 1, reader.line_num
         if not any(c.strip() for c in cells):
             continue
