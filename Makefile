@@ -38,6 +38,7 @@ demo:
 	@$(MAKE) --no-print-directory $(VENV)/.installed
 	GUIDEGEN_PLAN_SECRET=$${GUIDEGEN_PLAN_SECRET:-demo-secret-change-me-0123456789} \
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-1790000000} \
+	GUIDEGEN_AS_OF=$${GUIDEGEN_AS_OF:-2026-09-21} \
 	$(BIN)/guidegen build --out output
 	@echo "Open output/site/index.html and output/guides/"
 

@@ -56,7 +56,10 @@ def source_date_epoch(value: str | None = EPOCH) -> Iterator[None]:
 
 def context(epoch: str | None = EPOCH) -> BuildContext:
     """The build context of SOURCE_DATE_EPOCH=epoch (None: unset)."""
-    return BuildContext.from_env({} if epoch is None else {"SOURCE_DATE_EPOCH": epoch})
+    env = {} if epoch is None else {"SOURCE_DATE_EPOCH": epoch}
+    # "today" pinned like the whole suite's (tests/conftest.py): plans never follow the clock
+    env["GUIDEGEN_AS_OF"] = os.environ.get("GUIDEGEN_AS_OF", "")
+    return BuildContext.from_env(env)
 
 
 def load(root: Path = REPO_ROOT, roster: Path | None = EXAMPLE_ROSTER,
@@ -78,6 +81,14 @@ class Built:
     @property
     def athlete(self):
         return self.plan.athlete
+
+    def module_titles(self) -> dict[str, str]:
+        """slug -> the module's title as this runner's guide shows it (variables filled)."""
+        from generator.render.modulevalues import guide_values
+        from generator.render.renderer import date_long
+
+        values = guide_values(self.plan, date_long)
+        return {m.slug: m.with_values(values).title for m in self.plan.modules}
 
     @property
     def brand(self):

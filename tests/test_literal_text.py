@@ -160,7 +160,7 @@ def test_html_guide_and_plan_page_show_the_names_as_text(guide, kind):
     assert doc.xpath("//b") == [] and len(doc.xpath("//style")) == 2
     assert text_of(doc.find_class("cover__clinic")[0]) == BRAND_VARIANT
     assert text_of(doc.find_class("cover__name")[0]) == RUNNER
-    assert text_of(doc.xpath("//dd")[0]) == RACE
+    assert text_of(doc.find_class("cover__fact")[0]) == RACE  # the first cover fact
     assert doc.xpath("//meta[@name='author']/@content") == [BRAND_VARIANT]
     title = doc.findtext(".//title")
     assert RUNNER in title and RACE in title and BRAND_VARIANT in title

@@ -87,7 +87,8 @@ def test_build_removes_plan_pages_of_old_races_and_then_guides_when_asked(tmp_pa
     # before the old race expired: both runners have a page
     before = build(load_project(root), out, BuildOptions(
         roster=root / "data/athletes.csv", plan_pages=True, jobs=1,
-        context=BuildContext.from_env(as_of=dt.date(2020, 3, 2))))
+        # both plans issued before the old race; expiry counted the day after it
+        context=BuildContext.from_env(as_of=dt.date(2020, 2, 1)), today=dt.date(2020, 3, 2)))
     assert before.plan_pages == 2 and before.plans_expired == 0
     assert {token(OLD), token(NEW)} <= {p.name for p in (out / "site/plans").iterdir()}
 
