@@ -319,7 +319,8 @@ def plan(athlete, rules: Iterable[Rule], cal: Calendar, start: dt.date | None = 
 
     ``start``: the day the plan was first issued (nothing is planned before it, nor before
     training_start or the runner's ``plan_from``). ``bookings``: the clinic's appointments
-    for this runner, already checked against the rules (:func:`generator.plan.bookings.check_bookings`).
+    for this runner, already checked against the rules
+    (:func:`generator.plan.bookings.check_bookings`).
     """
     first = max(d for d in (athlete.training_start, athlete.plan_from, start) if d)
     wishes = Wishes(first, frozenset(WEEKDAYS.index(d) for d in athlete.preferred_days),
