@@ -42,8 +42,12 @@ def make_project(dest: Path, athletes: int, seed: int = 7) -> Path:
     return dest
 
 
-def write_roster(path: Path, n: int, seed: int = 7) -> None:
+def write_roster(path: Path, n: int, seed: int = 7, first_race: dt.date | None = None,
+                 notes_every: int | None = None) -> None:
+    """``n`` runners, races over 200 days from ``first_race`` (default 2027-04-18); notes on
+    every ``notes_every``-th runner (default: two in three, of two kinds)."""
     rnd = random.Random(seed)
+    first_race = first_race or dt.date(2027, 4, 18)
     fields = ["id", "name", "email", "race_name", "race_date", "distance", "training_start",
               "experience", "massage_frequency", "long_run_day", "focus_areas", "brand",
               "notes"]
@@ -51,7 +55,7 @@ def write_roster(path: Path, n: int, seed: int = 7) -> None:
         w = csv.writer(fh)
         w.writerow(fields)
         for i in range(n):
-            race = dt.date(2027, 4, 18) + dt.timedelta(days=rnd.randrange(0, 200))
+            race = first_race + dt.timedelta(days=rnd.randrange(0, 200))
             weeks = rnd.choice([12, 16, 16, 16, 20])
             w.writerow([
                 f"runner-{i:05d}", f"{rnd.choice(FIRST)} {rnd.choice(LAST)}",
@@ -63,8 +67,10 @@ def write_roster(path: Path, n: int, seed: int = 7) -> None:
                 rnd.choice(["sat", "sun", ""]),
                 rnd.choice(["calves", "hamstrings;calves", "", "quads"]),
                 rnd.choice(["harbour", "summit"]),
-                rnd.choice(["", "Bring your race shoes to the next session.",
-                            "Left calf tightness noted at week 6; keep an eye on it."]),
+                (rnd.choice(["", "Bring your race shoes to the next session.",
+                             "Left calf tightness noted at week 6; keep an eye on it."])
+                 if notes_every is None else
+                 "Left calf tightness noted at week 6." if i % notes_every == 0 else ""),
             ])
 
 

@@ -13,10 +13,8 @@ resident memory of the command and every process it started
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
-import random
 import subprocess
 import sys
 import tempfile
@@ -26,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import FIRST, LAST, make_project  # noqa: E402
+from run import make_project  # noqa: E402
+from run import write_roster as run_roster  # noqa: E402
 
 # (command, seconds target or None, MB target or None)
 TARGETS = {
@@ -51,28 +50,9 @@ print(json.dumps({"seconds": seconds, "mb": peak, "rc": done.returncode,
 
 def write_roster(path: Path, n: int, seed: int = 50) -> None:
     """``n`` runners whose races are 1 to 7 months from today (never in the past, which
-    guidegen refuses for a new runner), two brands, mixed module sets, 1 in 10 with notes."""
-    rnd = random.Random(seed)
-    today = dt.date.today()
-    fields = ["id", "name", "email", "race_name", "race_date", "distance", "training_start",
-              "experience", "massage_frequency", "long_run_day", "focus_areas", "brand",
-              "notes"]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(fields)
-        for i in range(n):
-            race = today + dt.timedelta(days=rnd.randrange(30, 210))
-            w.writerow([
-                f"runner-{i:05d}", f"{rnd.choice(FIRST)} {rnd.choice(LAST)}",
-                f"runner{i}@example.com", "Solent Coastal Marathon", race.isoformat(),
-                rnd.choice(["marathon", "marathon", "half-marathon", "ultra"]),
-                (race - dt.timedelta(weeks=rnd.choice([12, 16, 20]))).isoformat(),
-                rnd.choice(["first", "returning", "competitive"]),
-                rnd.choice(["weekly", "biweekly", "auto"]), rnd.choice(["sat", "sun", ""]),
-                rnd.choice(["calves", "hamstrings;calves", "", "quads"]),
-                rnd.choice(["harbour", "summit"]),
-                "Left calf tightness noted at week 6." if i % 10 == 0 else "",
-            ])
+    guidegen refuses for a new runner), 1 in 10 with notes (run.py's generator)."""
+    run_roster(path, n, seed, first_race=dt.date.today() + dt.timedelta(days=30),
+               notes_every=10)
 
 
 def measure(args: list[str], project: Path, output: Path) -> dict:
