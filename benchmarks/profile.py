@@ -35,7 +35,7 @@ def main() -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
 
     import weasyprint
-    from run import make_project
+    from projects import make_project
 
     import generator.pdf.fastpdf as fastpdf
     import generator.pdf.paintcache as paintcache

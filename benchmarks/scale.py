@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import make_project  # noqa: E402
-from run import write_roster as run_roster  # noqa: E402
+from projects import make_project  # noqa: E402
+from projects import write_roster as run_roster  # noqa: E402
 
 # (command, seconds target or None, MB target or None)
 TARGETS = {
