@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "results.md"
 
-from projects import make_project  # noqa: E402 - shared with scale.py and profile.py
+from projects import make_project, write_roster  # noqa: E402 - shared with scale.py, profile.py
 
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None, before=None) -> float:
