@@ -260,3 +260,20 @@ def invoke_cli(args: list, cwd: Path, env: Mapping[str, str] | None = None, *,
 def run_cli() -> Callable[..., CliResult]:
     """``run_cli(["check", "data/athletes.csv"], cwd=root)`` -> :class:`CliResult`."""
     return invoke_cli
+
+
+@pytest.fixture
+def worker_pids(tmp_path, monkeypatch) -> Callable[[], list[str]]:
+    """Record the pid of every batch worker process started; call it for the list."""
+    import generator.publish.batch as batch
+
+    started = tmp_path / "workers.txt"
+    plain_init = batch._init_worker
+
+    def init(*args):
+        with started.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        plain_init(*args)
+
+    monkeypatch.setattr(batch, "_init_worker", init)
+    return lambda: started.read_text().split() if started.exists() else []

@@ -161,28 +161,15 @@ def test_build_report_lists_every_problem_as_json(scratch_project, run_cli):
 
 
 def test_workers_are_replaced_every_few_guides_with_the_same_output(scratch_project, tmp_path,
-                                                                    monkeypatch):
+                                                                    monkeypatch, worker_pids):
     """GUIDEGEN_WORKER_GUIDES=2 with two workers: a fresh pair every 4 guides (bounded
     native memory per worker), and the files are those of a serial build."""
-    import os
-
-    import generator.publish.batch as batch
-
     root = scratch_project({"data/athletes.csv": roster(9)}, copy=("templates",))
     serial = build(root, tmp_path / "serial", jobs=1)
-    started = tmp_path / "workers.txt"
-    plain_init = batch._init_worker
-
-    def init(*args):
-        with started.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        plain_init(*args)
-
-    monkeypatch.setattr(batch, "_init_worker", init)
     monkeypatch.setenv("GUIDEGEN_WORKER_GUIDES", "2")
     recycled = build(root, tmp_path / "recycled", jobs=2)
     assert serial.built == recycled.built == 9
     assert (tree(tmp_path / "serial", skip=MANIFESTS)
             == tree(tmp_path / "recycled", skip=MANIFESTS))
-    pids = started.read_text().split()
+    pids = worker_pids()
     assert len(pids) == len(set(pids)) == 6  # 9 guides, 4 per pool of two: 3 pools

@@ -114,20 +114,10 @@ def test_manifest_is_saved_entry_by_entry_as_json_dumps_would(tmp_path):
 
 
 def test_html_and_ics_batches_use_the_worker_pool_and_progress(project, tmp_path,
-                                                               monkeypatch):
-    import os
-
+                                                               worker_pids):
     import generator.publish.batch as batch
     from generator.build import BuildOptions, build
     from generator.load.project import load_project
-
-    started = tmp_path / "workers.txt"
-    plain_init = batch._init_worker
-
-    def init(*args):
-        with started.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        plain_init(*args)
 
     class Progress:
         def __init__(self):
@@ -142,7 +132,6 @@ def test_html_and_ics_batches_use_the_worker_pool_and_progress(project, tmp_path
         def stop(self):
             pass
 
-    monkeypatch.setattr(batch, "_init_worker", init)
     for formats in (("ics",), ("html",)):
         progress = Progress()
         report = build(load_project(project), tmp_path / "-".join(formats), BuildOptions(
@@ -150,7 +139,7 @@ def test_html_and_ics_batches_use_the_worker_pool_and_progress(project, tmp_path
             progress=progress))
         assert report.guides.built == COUNT
         assert progress.total == progress.done == COUNT
-    workers = started.read_text().split()
+    workers = worker_pids()
     assert len(set(workers)) == len(workers) == 4  # two workers for each batch
     assert batch._chunk_size(("ics",), 5000, 2) == batch.CHUNK
     assert batch._chunk_size(("pdf", "ics"), 5000, 2) == 1
