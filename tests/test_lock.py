@@ -83,7 +83,8 @@ def test_no_wait_stops_at_once_with_exit_code_2(project):
     try:
         for command in (["batch", "data/athletes.csv", "--out", "out"],
                         ["build", "--out", "out"],
-                        ["email", "data/athletes.csv", "--outbox", "box", "--out", "out"]):
+                        ["email", "data/athletes.csv", "--outbox", "box", "--out", "out"],
+                        ["forget", "gone-99", "--out", "out"]):
             result = invoke_cli([*command, "--no-wait"], cwd=project,
                                 env={"GUIDEGEN_PLAN_SECRET": "s" * 32})
             assert result.exit_code == 2, (command, result.stderr)

@@ -119,7 +119,7 @@ def planning(ctx: click.Context) -> dict:
 
 def lock_options(command):
     """``--no-wait``, on every command that writes to the output folder (build, batch,
-    email): one run per folder at a time (generator/core/lock.py)."""
+    email, forget): one run per folder at a time (generator/core/lock.py)."""
     return click.option(
         "--no-wait", "no_wait", is_flag=True, expose_value=False, callback=_remember,
         help="If another guidegen run is writing to the output folder, stop (exit 2) "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli.app import _project, report_option, report_problems
+from generator.cli.app import _project, lock_options, locking, report_option, report_problems
 from generator.cli.report import write_report
 from generator.core.errors import EXIT_OK, Problem, UsageError, display_path
 
@@ -32,6 +32,7 @@ from generator.core.errors import EXIT_OK, Problem, UsageError, display_path
               help="Take ID off the send log's forgotten list (they came back and want "
                    "their guide again); nothing else is done. Repeatable.")
 @report_option
+@lock_options
 @click.pass_context
 def forget(ctx: click.Context, ids: tuple[str, ...], keep_roster: Path | None,
            outboxes: tuple[Path, ...], out: Path | None, dry_run: bool,
@@ -66,6 +67,10 @@ def forget(ctx: click.Context, ids: tuple[str, ...], keep_roster: Path | None,
             if not view.intents():
                 raise UsageError("give the ids of the runners to forget, or --roster FILE "
                                  "(no interrupted forget to finish)")
+    if not dry_run:  # never while a build, batch or email writes to the same folder
+        from generator.core.lock import output_lock
+
+        ctx.with_resource(output_lock(layout.out, **locking(ctx, "forget")))
     result = run_forget(project, layout.out, ForgetOptions(
         ids=ids, keep_roster=keep_roster, outboxes=outboxes, dry_run=dry_run))
     label = "would remove" if dry_run else "removed"
