@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from generator.core.errors import Problem
 from generator.plan.bookings import check_bookings
 from generator.plan.published import Published, follow
-from generator.plan.timeline import Calendar, Rule, Session, Timeline, plan
+from generator.plan.timeline import Calendar, Rule, Session, Timeline, plan, plan_start
 
 if TYPE_CHECKING:
     from generator.load.brands import Brand
@@ -88,7 +88,7 @@ def plan_guide(inputs: Inputs, athlete: Athlete, roster_source: str | None = Non
     modules = tuple(inputs.modules_for(athlete))
     rules, cal = rules_of(modules), calendar_of(brand)
     issued = inputs.issue_date(athlete.id)
-    first = max(d for d in (athlete.training_start, athlete.plan_from, issued) if d)
+    first = plan_start(athlete, issued)
     appointments = inputs.appointments.get(athlete.id, ())
     bookings, booking_problems = check_bookings(appointments, athlete, cal, first,
                                                 {r.kind for r in rules})

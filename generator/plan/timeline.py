@@ -313,6 +313,12 @@ def apply_bookings(appointments, rules: dict, athlete, phases, wishes: Wishes, u
     return booked
 
 
+def plan_start(athlete, issued: dt.date | None = None) -> dt.date:
+    """The plan's first day: the latest of training_start, the runner's ``plan_from`` and
+    the day the plan was first issued."""
+    return max(d for d in (athlete.training_start, athlete.plan_from, issued) if d)
+
+
 def plan(athlete, rules: Iterable[Rule], cal: Calendar, start: dt.date | None = None,
          bookings: Iterable = ()) -> Timeline:
     """The athlete's timeline. Depends only on its arguments.
@@ -322,7 +328,7 @@ def plan(athlete, rules: Iterable[Rule], cal: Calendar, start: dt.date | None = 
     for this runner, already checked against the rules
     (:func:`generator.plan.bookings.check_bookings`).
     """
-    first = max(d for d in (athlete.training_start, athlete.plan_from, start) if d)
+    first = plan_start(athlete, start)
     wishes = Wishes(first, frozenset(WEEKDAYS.index(d) for d in athlete.preferred_days),
                     athlete.preferred_time)
     phases = plan_phases(athlete.training_start, athlete.race_date)
