@@ -22,7 +22,7 @@ def plans(ctx: click.Context, roster: Path | None, as_json: bool) -> None:
     The URLs come from [project] base_url and the secret in $GUIDEGEN_PLAN_SECRET (the
     same as the build's): without the secret, or with [plans] disabled, exit 2."""
     from generator.load.roster import load_roster
-    from generator.publish.plans import plan_tokens, plan_url, webcal_url
+    from generator.publish.plans import plan_links, plan_tokens
 
     project = _project(ctx)
     roster = roster or project.roster_path
@@ -38,8 +38,9 @@ def plans(ctx: click.Context, roster: Path | None, as_json: bool) -> None:
     tokens = plan_tokens(project.config.plans, [a.id for a in athletes])
     rows = []
     for a in athletes:
-        url = plan_url(project.settings.base_url, tokens[a.id])
-        rows.append({"id": a.id, "name": a.name, "url": url, "webcal": webcal_url(url)})
+        links = plan_links(project.settings.base_url, tokens[a.id])
+        rows.append({"id": a.id, "name": a.name, "url": links["plan_url"],
+                     "webcal": links["webcal_url"]})
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

@@ -33,7 +33,7 @@ from generator.load.inputs import Inputs
 from generator.plan.guideplan import GuidePlan
 from generator.publish.layout import PLAN, OutputLayout
 from generator.publish.manifest import Manifest, input_digest, templates_digest
-from generator.publish.plans import plan_secret, plan_token, plan_url, webcal_url
+from generator.publish.plans import plan_links, plan_secret, plan_token
 from generator.render.renderer import DISCLAIMER, Renderer
 
 TEMPLATES = ("email/subject.txt.j2", "email/message.txt.j2", "email/message.html.j2")
@@ -226,8 +226,7 @@ class Mailer:
         token = plan_token(self._secret, plan.id)
         if not self.layout.plan_paths(token)[PLAN].is_file():
             return {}  # no page was built for this runner (yet): no link to a 404
-        url = plan_url(self.inputs.project.settings.base_url, token)
-        return {"plan_url": url, "webcal_url": webcal_url(url)}
+        return plan_links(self.inputs.project.settings.base_url, token)
 
     @property
     def date(self) -> dt.datetime:

@@ -12,7 +12,7 @@ from generator.load.inputs import Inputs
 from generator.plan.guideplan import GuidePlan
 from generator.publish.ics import make_ics
 from generator.publish.layout import FORMATS, PLAN
-from generator.publish.plans import plan_url, webcal_url
+from generator.publish.plans import plan_links
 from generator.render.renderer import Renderer
 
 __all__ = ["FORMATS", "PLAN", "GuideMaker", "GuideResult", "parse_formats"]
@@ -89,10 +89,8 @@ class GuideMaker:
         if "html" in formats:
             result.files["html"] = self.renderer.guide_html(plan, "html").encode()
         if PLAN in formats:
-            links = None
-            if token is not None:
-                url = plan_url(self.inputs.project.settings.base_url, token)
-                links = {"plan_url": url, "webcal_url": webcal_url(url)}
+            links = (plan_links(self.inputs.project.settings.base_url, token)
+                     if token is not None else None)
             result.files[PLAN] = self.renderer.guide_html(plan, "plan",
                                                           links=links).encode()
         if "pdf" in formats:

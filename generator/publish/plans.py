@@ -50,3 +50,10 @@ def webcal_url(page_url: str) -> str:
     """The page's ``plan.ics`` as a ``webcal://`` subscription, which calendar apps
     re-fetch (so moved sessions follow); ``webcal`` is the same URL on http(s)."""
     return "webcal://" + page_url.split("://", 1)[-1] + "plan.ics"
+
+
+def plan_links(base_url: str, token: str) -> dict[str, str]:
+    """A runner's private page (``plan_url``) and its calendar subscription
+    (``webcal_url``), as the plan page, the email and ``guidegen plans`` give them."""
+    url = plan_url(base_url, token)
+    return {"plan_url": url, "webcal_url": webcal_url(url)}
