@@ -23,22 +23,36 @@ def _utc(stamp: str) -> dt.datetime:
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
+def _event(athlete, brand, key: str, stamp: dt.datetime, sequence: int,
+           status: str) -> icalendar.Event:
+    """A VEVENT's identity: its UID, when it last changed, its version and status."""
+    ev = icalendar.Event()
+    ev.add("uid", session_uid(athlete.id, brand.id, key))
+    ev.add("dtstamp", stamp)
+    ev.add("sequence", sequence)
+    ev.add("status", status)
+    return ev
+
+
+def _when(ev: icalendar.Event, day: dt.date, time: str | None, minutes: int | None,
+          tz: ZoneInfo) -> None:
+    """DTSTART/DTEND: all day when ``time`` is None, else ``minutes`` from ``time``."""
+    if time is None:
+        ev.add("dtstart", day)
+        ev.add("dtend", day + dt.timedelta(days=1))
+        return
+    hour, minute = map(int, time.split(":"))
+    start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
+    ev.add("dtstart", start)
+    ev.add("dtend", start + dt.timedelta(minutes=minutes))
+
+
 def _cancelled(ev_state, athlete, brand, tz) -> icalendar.Event:
     """An event that left the plan, published as cancelled (RFC 5545 STATUS:CANCELLED)."""
-    ev = icalendar.Event()
-    ev.add("uid", session_uid(athlete.id, brand.id, ev_state.key))
-    ev.add("dtstamp", _utc(ev_state.stamp))
-    ev.add("sequence", ev_state.sequence)
-    ev.add("status", "CANCELLED")
+    ev = _event(athlete, brand, ev_state.key, _utc(ev_state.stamp), ev_state.sequence,
+                "CANCELLED")
     ev.add("summary", f"Cancelled: {ev_state.title} ({brand.name})")
-    if ev_state.time is None:
-        ev.add("dtstart", ev_state.date)
-        ev.add("dtend", ev_state.date + dt.timedelta(days=1))
-    else:
-        hour, minute = map(int, ev_state.time.split(":"))
-        start = dt.datetime.combine(ev_state.date, dt.time(hour, minute), tzinfo=tz)
-        ev.add("dtstart", start)
-        ev.add("dtend", start + dt.timedelta(minutes=ev_state.duration or 60))
+    _when(ev, ev_state.date, ev_state.time, ev_state.duration or 60, tz)
     ev.add("transp", "TRANSPARENT")
     return ev
 
@@ -62,25 +76,19 @@ def make_ics(plan, context: BuildContext) -> bytes:
     published = plan.published
     for s in timeline.sessions:
         state = published.event(s.key) if published else None
-        ev = icalendar.Event()
-        ev.add("uid", session_uid(athlete.id, brand.id, s.key))
-        ev.add("dtstamp", _utc(state.stamp) if state and state.stamp else fallback)
-        ev.add("sequence", state.sequence if state else 0)
-        ev.add("status", "CONFIRMED")
+        ev = _event(athlete, brand, s.key,
+                    _utc(state.stamp) if state and state.stamp else fallback,
+                    state.sequence if state else 0, "CONFIRMED")
         if s.kind == "race":
             ev.add("summary", f"Race day: {athlete.race_name}")
-            ev.add("dtstart", s.date)
-            ev.add("dtend", s.date + dt.timedelta(days=1))
+            _when(ev, s.date, None, None, tz)
             ev.add("transp", "TRANSPARENT")
             ev.add("description", f"Good luck, {athlete.name}! No massage today. "
                    f"Book your post-race session: {brand.booking_url}")
             ev.add("categories", ["Race"])
         else:
-            hour, minute = map(int, s.time.split(":"))
-            start = dt.datetime.combine(s.date, dt.time(hour, minute), tzinfo=tz)
             ev.add("summary", f"{s.title} ({brand.name})")
-            ev.add("dtstart", start)
-            ev.add("dtend", start + dt.timedelta(minutes=s.duration))
+            _when(ev, s.date, s.time, s.duration, tz)
             ev.add("transp", "OPAQUE")
             ev.add("location", brand.address)
             ev.add("description", f"{s.title}, {PRESSURE_WORDS[s.pressure]}, "
