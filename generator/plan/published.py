@@ -131,23 +131,21 @@ def follow(previous: dict | None, timeline: Timeline, issued: dt.date, context) 
             if previous:
                 changes.append(Change("added", s.title, None, (s.date.isoformat(), s.time)))
         elif before.cancelled or (before.date, before.time) != (s.date, s.time):
-            event = Event(s.key, s.kind, s.title, s.date, s.time, s.duration,
-                          before.sequence + 1, now)
+            event = replace(event, sequence=before.sequence + 1)
             changes.append(Change("added" if before.cancelled else "moved", s.title,
                                   None if before.cancelled else
                                   (before.date.isoformat(), before.time),
                                   (s.date.isoformat(), s.time)))
         else:
-            event = Event(s.key, s.kind, s.title, s.date, s.time, s.duration,
-                          before.sequence, before.stamp or now)
+            event = replace(event, sequence=before.sequence, stamp=before.stamp or now)
         events.append(event)
     for key in sorted(old, key=lambda k: (old[k].date, k)):
         before = old[key]
         if before.cancelled:
             events.append(before)  # still published as cancelled, unchanged
             continue
-        events.append(Event(key, before.kind, before.title, before.date, before.time,
-                            before.duration, before.sequence + 1, now, True))
+        events.append(replace(before, sequence=before.sequence + 1, stamp=now,
+                              cancelled=True))
         changes.append(Change("cancelled", before.title,
                               (before.date.isoformat(), before.time), None))
     if changes:
