@@ -258,7 +258,9 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
     layout.prune(gone=[rel for a in gone for rel in manifest.outputs.pop(a).get("files", [])])
     for athlete_id in set(manifest.state) - present - set(blocked) - set(expired):
         del manifest.state[athlete_id]  # left the roster: its published plan goes too
-    published = {p.id: p.published.to_state() for p in plans if p.published is not None}
+    # the published plans to remember: only of the guides made now (an unchanged guide's
+    # digest covers its published plan, so its state entry already equals it)
+    published = {p.id: p.published.to_state() for p in todo if p.published is not None}
     summary.removed = len(set(gone).difference(expired))
     if progress is not None:
         progress.start(len(todo))
