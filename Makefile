@@ -1,11 +1,15 @@
 # make demo  - create .venv, install, build the example project into output/
 # make test  - install the system packages and axe-core the tests need
 #              (scripts/setup-test-env.sh), create .venv with test extras, run pytest in parallel
-# make bench - run the benchmarks (writes benchmarks/results.md)
+# make bench - run the benchmarks (writes benchmarks/results.md); BENCH_ARGS=--scaling adds
+#              guides/s for --jobs 1, 2, 4 ... cores, --big peak RSS at 2,000 runners
+# make bench-scaling - only the --jobs scaling figures (printed)
 # make profile - where one guide's PDF time goes, part by part
 # make lock  - re-resolve requirements.lock (the exact versions make test, make demo and the
 #              container image install) with pip-compile; LOCK_ARGS=--upgrade takes new releases
 # make dist  - the wheel and sdist into dist/, checked with twine
+# make i18n  - refresh locales/messages.pot, merge it into every catalog, check them and
+#              list what is left to translate (guidegen i18n ...)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +22,7 @@ PYTEST_WORKERS ?= auto
 # serves the runtime install and the one with the test and dev extras.
 LOCK := requirements.lock
 
-.PHONY: demo test bench profile lint clean lock dist
+.PHONY: demo test bench bench-scaling profile lint clean lock dist i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +53,18 @@ test:
 	@$(MAKE) --no-print-directory $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+# Pelican (pip) and Debian's Hugo (apt, when missing; needs root) are the site bench's
+# yardsticks (benchmarks/site_edit.py); without Hugo the bench runs and says so.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet pelican markdown
+	@command -v hugo >/dev/null 2>&1 || apt-get install -y -qq hugo >/dev/null 2>&1 \
+	    || { apt-get update -qq && apt-get install -y -qq hugo >/dev/null; } \
+	    || echo "no hugo (apt-get install hugo): the site bench runs without it"
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# Make takes no --scaling of its own: `make bench BENCH_ARGS=--scaling` or this target
+bench-scaling: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py --scaling-only $(BENCH_ARGS)
 
 profile: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/profile.py $(PROFILE_ARGS)
@@ -70,6 +83,12 @@ dist: $(VENV)/.installed-test
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist
 	$(BIN)/python -m twine check --strict dist/*
+
+i18n: $(VENV)/.installed
+	$(BIN)/guidegen i18n extract
+	$(BIN)/guidegen i18n update
+	$(BIN)/guidegen i18n compile
+	$(BIN)/guidegen i18n status
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check generator tests benchmarks

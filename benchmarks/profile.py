@@ -1,6 +1,11 @@
 """Where a guide's PDF time goes: one worker, the fast path against the naive render.
 
-    .venv/bin/python benchmarks/profile.py [--athletes 40] [--warm 8]
+    .venv/bin/python benchmarks/profile.py [--athletes 40] [--warm 8] [--no-system-harfbuzz]
+    make profile PROFILE_ARGS=--no-system-harfbuzz
+
+``--no-system-harfbuzz`` profiles as on a machine without ``libharfbuzz-subset0``:
+WeasyPrint's own subsetting (the naive render's) falls back to fontTools; guidegen subsets
+through the pinned uharfbuzz either way (generator/pdf/fontsubset.py).
 
 Renders a generated roster in one process.  For each athlete after the warm-up
 it times, in CPU seconds and alternately (so machine noise hits both alike),
@@ -8,13 +13,16 @@ the naive render (full guide HTML -> write_pdf, as in benchmarks/run.py) and
 guidegen's fast path, split into its parts: the personal cover and body, the
 repeated parts (contents, closing pages, shared modules: layout on a cache
 miss, lookup on a hit), the numbered frames grafted onto reused pages, and
-writing the PDF (repeated pages' painting replayed, paintcache.py).  Prints
-seconds per guide for each, and how many pages were personal or reused.
+writing the PDF (repeated pages' painting replayed, paintcache.py; fonts subset once per
+worker, fontcache.py).  Prints seconds per guide for each, how many pages were personal or
+reused, and the issue 16 ratio: fast path per guide / the layout of the runner's own pages
+(cover and body; target <= 1.25).  ``--json`` prints the numbers for benchmarks/run.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -31,11 +39,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--athletes", type=int, default=40, help="athletes timed")
     ap.add_argument("--warm", type=int, default=8, help="athletes rendered first, untimed")
+    ap.add_argument("--no-system-harfbuzz", action="store_true",
+                    help="as without libharfbuzz-subset0 (WeasyPrint subsets with fontTools)")
+    ap.add_argument("--json", action="store_true", help="one JSON line (benchmarks/run.py)")
     args = ap.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
+    if args.no_system_harfbuzz:
+        without_system_harfbuzz()
+    found = measure(args.athletes, args.warm)
+    if args.json:
+        print(json.dumps(found))
+    else:
+        report(found)
 
+
+def without_system_harfbuzz() -> None:
+    """This process as on a machine without libharfbuzz-subset0 (WeasyPrint's check)."""
+    import weasyprint.pdf.fonts
+
+    weasyprint.pdf.fonts.harfbuzz_subset = None
+
+
+def measure(athletes: int, warm: int) -> dict:
+    """CPU seconds per guide: naive render, fast path and its parts (one process)."""
     import weasyprint
     from projects import make_project
+    from weasyprint.pdf.fonts import Font
 
     import generator.pdf.fastpdf as fastpdf
     import generator.pdf.paintcache as paintcache
@@ -46,7 +75,7 @@ def main() -> None:
     from generator.publish.guides import GuideMaker
 
     with tempfile.TemporaryDirectory(prefix="guidegen-profile-") as tmp:
-        root = make_project(Path(tmp) / "project", args.warm + args.athletes)
+        root = make_project(Path(tmp) / "project", warm + athletes)
         project = load_project(root)
         inputs = load_inputs(project, root / "data" / "athletes.csv")
         maker = GuideMaker(inputs)
@@ -89,39 +118,67 @@ def main() -> None:
         pdf.write = write
 
         plans = [plan_guide(inputs, a) for a in inputs.athletes]
-        for plan in plans[:args.warm]:
+        for plan in plans[:warm]:
             maker.make(plan, ("pdf",))
         seconds.clear()
         misses.clear()
         pages.clear()
         painted = dict(paintcache.counts)
         naive = fast = 0.0
-        for plan in plans[args.warm:]:
+        for plan in plans[warm:]:
             start = time.process_time()
             html = maker.renderer.guide_html(plan, "pdf")
-            weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
-                            url_fetcher=fetcher).write_pdf(
-                stylesheets=css, pdf_tags=True, pdf_variant="pdf/ua-1")
+            # WeasyPrint's own subsetting, as in a plain script (guidegen's is patched in)
+            ours, Font.subset = Font.subset, getattr(Font.subset, "guidegen_plain",
+                                                     Font.subset)
+            try:
+                weasyprint.HTML(string=html, base_url=root.as_uri() + "/",
+                                url_fetcher=fetcher).write_pdf(
+                    stylesheets=css, pdf_tags=True, pdf_variant="pdf/ua-1")
+            finally:
+                Font.subset = ours
             middle = time.process_time()
             maker.make(plan, ("pdf",))
             naive += middle - start
             fast += time.process_time() - middle
 
-    n = args.athletes
-    print(f"{n} guides after {args.warm} warm-up, CPU seconds per guide (one worker)")
-    print(f"  naive full render      {naive / n:6.3f}")
-    print(f"  fast path, total       {fast / n:6.3f}   ({naive / fast:.2f}x per worker)")
-    for part in ("cover", "body", "toc", "closing", "shared", "frame", "write"):
-        extra = f"   cache misses {misses[part]}/{n}" if part in misses or part in (
-            "toc", "closing", "shared", "frame") else ""
-        print(f"    {part:<20} {seconds[part] / n:6.3f}{extra}")
-    rest = fast - sum(seconds.values())
-    print(f"    {'HTML, joining, other':<20} {rest / n:6.3f}")
-    personal = sum(pages[p] for p in ("cover", "body", "toc")) / n
-    repeated = (pages["closing"] + pages["shared"]) / n
-    replayed = (paintcache.counts["replayed"] - painted["replayed"]) / n
-    print(f"  pages per guide: {personal:.1f} laid out for the athlete (cover, contents, body), "
-          f"{repeated:.1f} reused (closing, shared); {replayed:.1f} painting replays")
+        fonts = dict(maker.pdf_maker.font_programs.counts)
+
+    n = athletes
+    parts = {part: seconds[part] / n for part in
+             ("cover", "body", "toc", "closing", "shared", "frame", "write")}
+    return {
+        "guides": n, "warm": warm, "naive": naive / n, "fast": fast / n, "parts": parts,
+        "other": (fast - sum(seconds.values())) / n,
+        "misses": {part: misses[part] for part in ("toc", "closing", "shared", "frame")},
+        "own_layout": parts["cover"] + parts["body"],
+        "pages_personal": sum(pages[p] for p in ("cover", "body", "toc")) / n,
+        "pages_reused": (pages["closing"] + pages["shared"]) / n,
+        "replays": (paintcache.counts["replayed"] - painted["replayed"]) / n,
+        "fonts": fonts,
+    }
+
+
+def report(found: dict) -> None:
+    n, parts = found["guides"], found["parts"]
+    print(f"{n} guides after {found['warm']} warm-up, CPU seconds per guide (one worker)")
+    print(f"  naive full render      {found['naive']:6.3f}")
+    print(f"  fast path, total       {found['fast']:6.3f}   "
+          f"({found['naive'] / found['fast']:.2f}x per worker)")
+    for part, value in parts.items():
+        extra = f"   cache misses {found['misses'][part]}/{n}" if part in found["misses"] \
+            else ""
+        print(f"    {part:<20} {value:6.3f}{extra}")
+    print(f"    {'HTML, joining, other':<20} {found['other']:6.3f}")
+    print(f"  pages per guide: {found['pages_personal']:.1f} laid out for the athlete (cover, "
+          f"contents, body), {found['pages_reused']:.1f} reused (closing, shared); "
+          f"{found['replays']:.1f} painting replays")
+    fonts = found["fonts"]
+    print(f"  fonts: {fonts['supersets']} subset once, embedded {fonts['covered']} times; "
+          f"{fonts['own']} guides' fonts needed a subset of their own")
+    ratio = found["fast"] / found["own_layout"]
+    print(f"  fast path / layout of the runner's own pages (cover + body "
+          f"{found['own_layout']:.3f}): {ratio:.2f}x (issue 16 target <= 1.25)")
 
 
 if __name__ == "__main__":

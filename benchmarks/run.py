@@ -3,6 +3,14 @@
     make bench                      # 200 athletes, 500-module site, RSS at 200
     make bench BENCH_ARGS="--big"   # also peak RSS at 2000 athletes
     make bench BENCH_ARGS="--scale 0"   # without the 50,000-runner check/timeline figures
+    make bench BENCH_ARGS="--scaling"   # also guides/s for --jobs 1, 2, 4 ... cores
+    make bench-scaling              # only that
+
+The PDF figures of issue 16 come side by side in one run, on this machine as it is
+(HarfBuzz subsetting: ``libharfbuzz-subset0`` loaded) and as without that library
+(``weasyprint.pdf.fonts.harfbuzz_subset = None``: WeasyPrint subsets with fontTools).
+The naive loop uses WeasyPrint's own subsetting; guidegen always subsets through the
+pinned uharfbuzz (generator/pdf/fontsubset.py), the same bytes on both.
 
 Writes benchmarks/results.md (machine, library versions, numbers).
 """
@@ -10,10 +18,10 @@ Writes benchmarks/results.md (machine, library versions, numbers).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import random
-import shutil
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,7 +33,27 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "results.md"
 
+import site_edit  # noqa: E402 - the site beside Hugo and Pelican (also runs alone)
 from projects import make_project, write_roster  # noqa: E402 - shared with scale.py, profile.py
+
+# the two machines of issue 16's table: label -> True for "as without libharfbuzz-subset0"
+MODES = {"HarfBuzz subsetting": False, "fontTools subsetting (no libharfbuzz-subset0)": True}
+# imported by every Python process started with no_system_harfbuzz()'s environment (batch
+# workers too, however they start: fork, fork server or spawn)
+SITECUSTOMIZE = """import weasyprint.pdf.fonts as _fonts
+_fonts.harfbuzz_subset = None  # as without libharfbuzz-subset0: WeasyPrint uses fontTools
+"""
+
+
+def no_system_harfbuzz(tmp: Path, without: bool) -> dict:
+    """The environment of a process on a machine without libharfbuzz-subset0, or {}."""
+    if not without:
+        return {}
+    folder = tmp / "no-system-harfbuzz"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(folder),
+                                                        os.environ.get("PYTHONPATH")]))}
 
 
 def timed(cmd: list[str], cwd: Path, env: dict | None = None, before=None) -> float:
@@ -37,9 +65,11 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None, before=None) -> fl
     return time.perf_counter() - start
 
 
-def naive_baseline(project: Path, limit: int) -> tuple[float, int]:
+def naive_baseline(project: Path, limit: int,
+                   env: dict | None = None) -> tuple[float, int, float]:
     """One process; per athlete HTML(string=full guide).write_pdf() with the same CSS files,
-    fetcher and libraries: what a straightforward script would do."""
+    fetcher and libraries: what a straightforward script would do. Returns wall seconds,
+    guides and CPU seconds."""
     code = f"""
 import sys, time
 from pathlib import Path
@@ -54,27 +84,33 @@ p = load_project(root); i = load_inputs(p, root / "data/athletes.csv")
 r = Renderer(p.templates_dir, p, i.context); fetcher = make_fetcher([root], [])
 css = [str(p.templates_dir / "assets/guide.css"), str(p.templates_dir / "assets/print.css")]
 athletes = i.athletes[:{limit}]
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 for a in athletes:
     html = r.guide_html(plan_guide(i, a), "pdf")
     weasyprint.HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).write_pdf(
         stylesheets=css, pdf_tags=True, pdf_variant="pdf/ua-1")
-print(time.perf_counter() - t, len(athletes))
+print(time.perf_counter() - t, len(athletes), time.process_time() - cpu)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=project)
-    seconds, count = out.stdout.split()
-    return float(seconds), int(count)
+                         check=True, cwd=project, env={**os.environ, **(env or {})})
+    seconds, count, cpu = out.stdout.split()
+    return float(seconds), int(count), float(cpu)
 
 
-def batch(project: Path, *extra: str) -> tuple[float, dict]:
-    out = project / "output"
-    cmd = [str(BIN / "guidegen"), "batch", "data/athletes.csv", "--out", str(out), *extra]
+def batch(project: Path, *extra: str, env: dict | None = None,
+          out: str = "output") -> tuple[float, dict]:
+    cmd = [str(BIN / "guidegen"), "batch", "data/athletes.csv", "--out", str(project / out),
+           *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     line = [x for x in proc.stderr.splitlines() if x.startswith("guides:")]
-    return seconds, {"line": line[-1] if line else proc.stderr[-300:], "rc": proc.returncode}
+    return seconds, {"line": line[-1] if line else proc.stderr[-300:], "rc": proc.returncode,
+                     "cpu": cpu}  # CPU seconds of guidegen and its workers
 
 
 def worker_peak_rss(project: Path, athletes: int) -> float:
@@ -92,48 +128,78 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     return float(out.stdout.strip())
 
 
-SITE_ROUNDS = 5
+def profiled(tmp: Path, without: bool, athletes: int, warm: int) -> dict:
+    """benchmarks/profile.py's numbers (CPU seconds per guide, one warmed worker)."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "profile.py"), "--json",
+           "--athletes", str(athletes), "--warm", str(warm)]
+    out = subprocess.run(cmd + (["--no-system-harfbuzz"] if without else []),
+                         capture_output=True, text=True, check=True, cwd=tmp,
+                         env={**os.environ, **no_system_harfbuzz(tmp, without)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def site_vs_pelican(tmp: Path, modules: int) -> tuple[float, float]:
-    gg = tmp / "site-project"
-    gg.mkdir()
-    for name in ("guidegen.toml", "templates", "brands"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, gg / name)
-    (gg / "content").mkdir(parents=True)
-    pel = tmp / "pelican"
-    (pel / "content").mkdir(parents=True)
-    rnd = random.Random(3)
-    words = ("massage runner recovery calves tissue circulation taper marathon session "
-             "pressure therapist training load soreness sleep hydration stride").split()
-    for i in range(modules):
-        paras = "\n\n".join(" ".join(rnd.choice(words) for _ in range(80)) + "."
-                            for _ in range(6))
-        body = f"## Section one\n\n{paras}\n\n## Section two\n\n- point a\n- point b\n"
-        title = f"Module {i:03d} {rnd.choice(words)}"
-        (gg / "content" / f"m{i:03d}.md").write_text(
-            f"---\ntitle: {title}\norder: {i}\nsummary: Summary of module {i}.\n---\n{body}",
-            encoding="utf-8")
-        (pel / "content" / f"m{i:03d}.md").write_text(
-            f"Title: {title}\nDate: 2027-01-01\nSlug: m{i:03d}\nSummary: Summary of module {i}."
-            f"\n\n{body}", encoding="utf-8")
-    (pel / "conf.py").write_text(
-        "SITENAME='Bench'\nSITEURL=''\nTIMEZONE='UTC'\nDEFAULT_LANG='en'\n"
-        "LOAD_CONTENT_CACHE=False\nRELATIVE_URLS=True\n", encoding="utf-8")
-    # both start from an empty output folder every time (Pelican deletes its own); the
-    # runs alternate, so a noisy spell on the machine hits both, and each keeps its best
-    ours, theirs = [], []
-    for _ in range(SITE_ROUNDS):
-        ours.append(timed([str(BIN / "guidegen"), "site", "--out", str(gg / "out")], gg,
-                          before=lambda: shutil.rmtree(gg / "out", ignore_errors=True)))
-        theirs.append(timed([str(BIN / "pelican"), "content", "-s", "conf.py", "-o", "out",
-                             "--delete-output-directory"], pel))
-    return min(ours), min(theirs)
+def pdf_table(tmp: Path, proj: Path, args) -> tuple[list, list[str], float]:
+    """Issue 16's table, both machines side by side: the naive loop and ``guidegen batch``
+    (guides/s, wall clock) and one worker's profile (CPU s per guide). Returns the rows,
+    the table's lines and the cold batch's seconds on this machine as it is."""
+    head = ["| | naive full render | fast path total | runner's own pages laid out | "
+            "PDF write | fast / own layout | naive loop | `guidegen batch` | batch / naive | "
+            "CPU s per guide: naive loop / batch |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows, lines, cold = [], [], 0.0
+    for label, without in MODES.items():
+        env = no_system_harfbuzz(tmp, without)
+        base_s, base_n, base_cpu = naive_baseline(proj, args.baseline, env)
+        seconds, made = batch(proj, "--formats", "pdf", "--force", env=env,
+                              out="output-fonttools" if without else "output")
+        cold = cold or seconds
+        found = profiled(tmp, without, args.profile, args.warm)
+        base_rate, rate = base_n / base_s, args.athletes / seconds
+        ratio = found["fast"] / found["own_layout"]
+        # CPU per guide does not depend on how busy the machine was (wall clock does)
+        cpu_naive, cpu_batch = base_cpu / base_n, made["cpu"] / args.athletes
+        lines.append(
+            f"| {label} | {found['naive']:.2f} s | {found['fast']:.2f} s | "
+            f"{found['own_layout']:.2f} s | {found['parts']['write']:.2f} s | "
+            f"**{ratio:.2f}x** (target <= 1.25) | {base_rate:.2f} guides/s | "
+            f"{rate:.2f} guides/s | **{rate / base_rate:.1f}x** (target >= 4x) | "
+            f"{cpu_naive:.2f} s / {cpu_batch:.2f} s = {cpu_naive / cpu_batch:.2f}x |")
+        print(f"a. {label}: naive {base_rate:.2f} guides/s ({base_n} in {base_s:.1f}s, CPU "
+              f"{cpu_naive:.2f}s/guide); batch {rate:.2f} guides/s ({made['line']}, wall "
+              f"{seconds:.1f}s, CPU {cpu_batch:.2f}s/guide) = {rate / base_rate:.1f}x; per "
+              f"guide naive {found['naive']:.2f}s, fast {found['fast']:.2f}s, own layout "
+              f"{found['own_layout']:.2f}s ({ratio:.2f}x), write "
+              f"{found['parts']['write']:.2f}s; fonts {found['fonts']}")
+        rows.append((f"`guidegen batch`, {label}", f"{rate:.2f} guides/s",
+                     f"{args.athletes} guides in {seconds:.1f}s; **{rate / base_rate:.1f}x** "
+                     f"the naive loop ({base_rate:.2f} guides/s; target >= 4x)"))
+    return rows, head + lines, cold
+
+
+def scaling(tmp: Path, per_job: int) -> list:
+    """guides/s of a cold ``guidegen batch`` for --jobs 1, 2, 4 ... cores, and the parallel
+    efficiency (guides/s at N jobs / (N x guides/s at 1 job))."""
+    cores = os.cpu_count() or 1
+    jobs = sorted({*(2 ** i for i in range(cores.bit_length()) if 2 ** i <= cores), cores})
+    proj = make_project(tmp / "scaling", per_job * max(jobs))
+    rows, single = [], 0.0
+    for n in jobs:
+        write_roster(proj / "data" / "athletes.csv", per_job * n, seed=5)
+        seconds, made = batch(proj, "--formats", "pdf", "--force", "--jobs", str(n),
+                              out=f"output-{n}")
+        rate = per_job * n / seconds
+        single = single or rate
+        rows.append((f"--jobs {n}", f"{rate:.2f} guides/s",
+                     f"{per_job * n} guides in {seconds:.1f}s; parallel efficiency "
+                     f"**{rate / (n * single):.2f}** (target >= 0.8 on 16 cores)"))
+        print(f"f. --jobs {n}: {rate:.2f} guides/s, efficiency {rate / (n * single):.2f} "
+              f"({made['line']})")
+    return rows
 
 
 def versions() -> str:
-    names = ["weasyprint", "pydyf", "jinja2", "markdown", "pelican", "icalendar", "pydantic"]
+    names = ["weasyprint", "pydyf", "uharfbuzz", "jinja2", "markdown", "pelican", "icalendar",
+             "pydantic"]
     found = []
     for n in names:
         try:
@@ -149,7 +215,16 @@ def main() -> None:
     ap.add_argument("--baseline", type=int, default=24,
                     help="athletes timed for the naive baseline (rate is per guide)")
     ap.add_argument("--modules", type=int, default=500)
+    ap.add_argument("--profile", type=int, default=16,
+                    help="athletes timed by benchmarks/profile.py, per machine")
+    ap.add_argument("--warm", type=int, default=8, help="profile.py's untimed warm-up")
     ap.add_argument("--big", action="store_true", help="also measure RSS at 2000 athletes")
+    ap.add_argument("--scaling", action="store_true",
+                    help="also guides/s for --jobs 1, 2, 4 ... cores (parallel efficiency)")
+    ap.add_argument("--scaling-only", action="store_true",
+                    help="only print the --scaling figures (make bench-scaling)")
+    ap.add_argument("--per-job", type=int, default=24,
+                    help="guides per job in the --scaling runs")
     ap.add_argument("--scale", type=int, default=50_000, metavar="N",
                     help="check/timeline time and memory at N generated runners "
                          "(benchmarks/scale.py; 0 skips)")
@@ -161,18 +236,12 @@ def main() -> None:
         tmp = Path(t)
         proj = make_project(tmp / "project", args.athletes)
         os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
-        base_s, base_n = naive_baseline(proj, args.baseline)
-        base_rate = base_n / base_s
-        print(f"a. naive baseline: {base_n} guides in {base_s:.1f}s = {base_rate:.2f} guides/s")
-        cold_s, cold = batch(proj, "--formats", "pdf")
-        rate = args.athletes / cold_s
-        print(f"b. guidegen batch: {cold['line']} (wall {cold_s:.1f}s) = {rate:.2f} guides/s "
-              f"= {rate / base_rate:.1f}x baseline")
-        rows += [("naive baseline (1 process, full guide per write_pdf)",
-                  f"{base_rate:.2f} guides/s", f"{base_n} guides in {base_s:.1f}s"),
-                 ("`guidegen batch` (default jobs)", f"{rate:.2f} guides/s",
-                  f"{args.athletes} guides in {cold_s:.1f}s; **{rate / base_rate:.1f}x** "
-                  "baseline (target >= 8x)")]
+        if args.scaling_only:  # printed; `make bench BENCH_ARGS=--scaling` records them
+            for row in scaling(tmp, args.per_job):
+                print("| " + " | ".join(row) + " |")
+            return
+        pdf_rows, table, cold_s = pdf_table(tmp, proj, args)
+        rows += pdf_rows
         noop_s, noop = batch(proj, "--formats", "pdf")
         rows.append(("no-op rebuild", f"{noop_s:.2f}s",
                      f"{noop_s / cold_s * 100:.1f}% of cold build (target <= 2%); {noop['line']}"))
@@ -185,26 +254,31 @@ def main() -> None:
         rows.append(("one athlete changed", f"{one_s:.2f}s",
                      f"{one_s / cold_s * 100:.1f}% of cold build; {one['line']}"))
         print(f"c. one changed: {one_s:.2f}s ({one['line']})")
-        ours, theirs = site_vs_pelican(tmp, args.modules)
-        rows.append((f"site build, {args.modules} modules", f"{ours:.2f}s",
-                     f"Pelican {theirs:.2f}s: **{ours / theirs:.2f}x** Pelican's time "
-                     "(target <= 0.5x)"))
-        print(f"d. site: guidegen {ours:.2f}s vs pelican {theirs:.2f}s")
+        rows += site_edit.run(tmp, args.modules)  # cold vs Pelican, an edit vs Hugo
         for n in [200] + ([2000] if args.big else []):
             rss = worker_peak_rss(proj, n)
             rows.append((f"peak RSS per worker, {n} athletes", f"{rss:.0f} MB",
-                         "largest worker process (target <= 300 MB at 2000)"))
+                         "largest worker process (target <= 250 MB at 2000)"))
             print(f"e. peak worker RSS at {n}: {rss:.0f} MB")
         if args.scale:
             import scale
 
             rows += scale.run(tmp, args.scale)
-    lines = ["# Benchmark results", "",
-             f"Command: `make bench{' BENCH_ARGS=--big' if args.big else ''}`  ",
-             f"Machine: {env_note}", "",
+        if args.scaling:
+            rows += scaling(tmp, args.per_job)
+    flags = " ".join(sys.argv[1:])  # every option given, so the run can be repeated
+    lines = ["PDF per guide (CPU s, one warmed worker, benchmarks/profile.py) and batch "
+             "against the naive loop (wall clock), on this machine as it is and as without "
+             "libharfbuzz-subset0:", "", *table, "",
              "| measure | result | notes |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_results(lines, f"make bench{f' BENCH_ARGS={flags!r}' if flags else ''}", env_note)
+
+
+def write_results(lines: list[str], command: str, env_note: str) -> None:
+    head = ["# Benchmark results", "", f"Command: `{command}`  ", f"Machine: {env_note}", ""]
+    RESULTS.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

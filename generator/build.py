@@ -48,6 +48,8 @@ class BuildOptions:
     command: str = "build"  # what the output folder's lock says holds it
     wait: bool = True  # another run writing to the folder: wait for it (False: exit 2)
     notify: Callable[[str], None] | None = None  # told why we wait (once), e.g. click.echo
+    cache: bool = False  # keep parsed modules and site pages in OUT/.cache/ for the next
+    #                      run (load/contentcache.py, render/pagecache.py)
 
 
 @dataclass
@@ -73,7 +75,8 @@ class BuildReport:
         if (site_failed and (guides is None or guides.built == 0)) or (
                 guides_failed and self.site_built is None):
             return EXIT_USAGE
-        bad = [p for p in self.problems if p.severity == "error" or strict]
+        bad = [p for p in self.problems
+               if p.severity == "error" or (strict and p.severity == "warning")]
         return EXIT_INVALID_INPUT if bad else EXIT_OK
 
     def summary(self) -> dict:
@@ -105,17 +108,28 @@ def _build(project: Project, out: Path, layout: OutputLayout,
            options: BuildOptions) -> BuildReport:
     """:func:`build` while it holds the output folder's lock."""
     # 1. load: every input read and validated first, every problem reported at once
-    state = manifest = None
+    state = manifest = merged = None
     if options.roster is not None:  # each runner's issue date and last published plan
         from generator.publish.batch import load_manifest
+        from generator.publish.shardmerge import merge_shards
 
+        if options.shard is None:  # the manifests of shards run since: into manifest.json
+            merged = merge_shards(layout, project.root)
         manifest = load_manifest(layout, options.shard, project.root)
         state = manifest.state
+    cache = pages = None
+    if options.cache:
+        from generator.load.contentcache import ContentCache
+        from generator.render.pagecache import PageCache
+
+        cache, pages = ContentCache.for_output(out), PageCache.for_output(out)
     inputs = load_inputs(project, options.roster, options.context, options.appointments,
-                         state)
+                         state, cache)
     report = BuildReport(inputs, problems=list(inputs.problems))
     if manifest is not None and manifest.problem is not None:  # corrupt: set aside, rebuilt
         report.problems.append(manifest.problem)
+    if merged is not None:  # shards that did not finish; a corrupt manifest.json
+        report.problems += merged.problems
     if options.site and (not inputs.modules or not inputs.brands):
         report.nothing = "nothing to build: no valid content modules or brands"
         return report
@@ -140,7 +154,7 @@ def _build(project: Project, out: Path, layout: OutputLayout,
         from generator.render.site import site_built
 
         renderer = Renderer(project.templates_dir, project, inputs.context)
-        site_problems = build_site(inputs, renderer, layout)
+        site_problems = build_site(inputs, renderer, layout, pages)
         report.problems += site_problems
         report.site_built = site_built(site_problems)
 

@@ -120,6 +120,7 @@ def scaffold(target: Path, brand: str = "harbour") -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
     shutil.copytree(shipped_dir("content"), target / "content", ignore=ignore)
+    shutil.copytree(shipped_dir("locales"), target / "locales", ignore=ignore)  # es, de
     shutil.copytree(brand_dir, target / "brands" / BRAND_ID, ignore=ignore)
     for rel, text in (("guidegen.toml", CONFIG), ("data/athletes.csv", roster_csv()),
                       ("templates/README.md", templates_readme()),

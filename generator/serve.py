@@ -84,6 +84,8 @@ class Preview:
         self.athlete_html: bytes | None = None
         self.athlete_fatal: list[str] = []  # why the --athlete page could not be made
         self.project = self.inputs = self.renderer = None
+        self.cache = self.pages = None  # parsed modules and rendered pages, kept in memory
+        #                                 for the session (contentcache.py, pagecache.py)
         self.version = 0
         self.changed = threading.Condition()
         self.lock = threading.Lock()
@@ -91,12 +93,16 @@ class Preview:
     # ---- building -------------------------------------------------------------------
     def rebuild(self, parts: set[str]) -> None:
         """Reload what ``parts`` names and re-render what depends on it."""
+        from generator.load.contentcache import ContentCache
         from generator.load.inputs import load_inputs
+        from generator.render.pagecache import PageCache
         from generator.render.renderer import Renderer
 
         started = time.perf_counter()
         with self.lock:
             self.fatal = []
+            if self.cache is None:
+                self.cache, self.pages = ContentCache(), PageCache()
             try:
                 if "config" in parts or self.project is None:
                     self.project = None  # stays None while guidegen.toml is broken
@@ -104,7 +110,7 @@ class Preview:
                     parts = set(PARTS)
                 if parts & {"config", "content", "brands"}:
                     old = self.inputs
-                    self.inputs = load_inputs(self.project)
+                    self.inputs = load_inputs(self.project, cache=self.cache)
                     if old is not None:  # the roster is reloaded only when it changes
                         self.inputs.athletes = old.athletes
                         self.inputs.roster_source = old.roster_source
@@ -134,7 +140,8 @@ class Preview:
         from generator.publish.layout import OutputLayout
         from generator.publish.site import build_site
 
-        self.problems["site"] = build_site(self.inputs, self.renderer, OutputLayout(self.out))
+        self.problems["site"] = build_site(self.inputs, self.renderer, OutputLayout(self.out),
+                                           self.pages)
 
     def _build_athlete(self, reload_roster: bool) -> None:
         from generator.core.errors import display_path
@@ -202,6 +209,8 @@ class Preview:
             return "config"
         if project.roster_path is not None and path == project.roster_path:
             return "roster"
+        if path.is_relative_to(project.path(project.settings.locales_dir)):
+            return "config"  # a catalog: the project's languages are read again
         for part, folder in (("content", project.content_dir), ("brands", project.brands_dir),
                              ("templates", project.templates_dir)):
             if path.is_relative_to(folder):
@@ -212,7 +221,8 @@ class Preview:
         import watchfiles
 
         project = self.project or load_project(self.root)  # folders as at start-up
-        deep = {project.content_dir, project.brands_dir, project.templates_dir}
+        deep = {project.content_dir, project.brands_dir, project.templates_dir,
+                project.path(project.settings.locales_dir)}
         roster = project.roster_path
         if roster is not None and roster.parent != self.root:
             deep.add(roster.parent)

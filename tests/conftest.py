@@ -35,7 +35,7 @@ os.environ["GUIDEGEN_AS_OF"] = EXAMPLE_TODAY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_ROSTER = REPO_ROOT / "data" / "athletes.csv"
-EXAMPLE_PARTS = ("guidegen.toml", "content", "brands", "templates")
+EXAMPLE_PARTS = ("guidegen.toml", "content", "brands", "templates", "locales")
 
 SCRATCH_TOML = """\
 [project]
@@ -262,18 +262,27 @@ def run_cli() -> Callable[..., CliResult]:
     return invoke_cli
 
 
+@dataclass(frozen=True)
+class RecordingInit:
+    """The batch workers' initializer, first writing the worker's pid to ``log``.
+    Pickled into each worker (they start from a fork server, not from the test), where
+    ``_init_worker`` is the module's own: nothing patched in the test reaches them."""
+
+    log: str
+
+    def __call__(self, *args) -> None:
+        import generator.publish.batch as batch
+
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        batch._init_worker(*args)
+
+
 @pytest.fixture
 def worker_pids(tmp_path, monkeypatch) -> Callable[[], list[str]]:
     """Record the pid of every batch worker process started; call it for the list."""
     import generator.publish.batch as batch
 
     started = tmp_path / "workers.txt"
-    plain_init = batch._init_worker
-
-    def init(*args):
-        with started.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        plain_init(*args)
-
-    monkeypatch.setattr(batch, "_init_worker", init)
+    monkeypatch.setattr(batch, "_init_worker", RecordingInit(str(started)))
     return lambda: started.read_text().split() if started.exists() else []

@@ -26,7 +26,7 @@ from generator.load.inputs import Inputs, load_inputs
 from generator.load.project import load_project
 from generator.plan.guideplan import GuidePlan, plan_guide
 from generator.publish.guides import GuideMaker, GuideResult
-from generator.render.renderer import date_long
+from generator.render.words import Words
 from tests.conftest import EXAMPLE_ROSTER, REPO_ROOT  # defined once there; re-exported here
 
 EPOCH = "1790000000"  # 2026-09-21, the Makefile's demo value: fixes "Prepared ..." and DTSTAMP
@@ -52,6 +52,24 @@ def source_date_epoch(value: str | None = EPOCH) -> Iterator[None]:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def default_words() -> Words:
+    """How the example project's own language (en-GB) writes: its guides' dates."""
+    project = load_project(REPO_ROOT)
+    return Words.of(project, project.languages.default_language())
+
+
+def guide_ics(plan: GuidePlan, ctx: BuildContext) -> bytes:
+    """``plan``'s calendar as the build makes it: in the runner's language."""
+    from generator.publish.ics import make_ics
+
+    return make_ics(plan, ctx, Words.of(load_project(REPO_ROOT), plan.language, plan.units))
+
+
+def date_long(day) -> str:
+    """A date as an example guide in the project's language writes it."""
+    return default_words().date_long(day)
 
 
 def context(epoch: str | None = EPOCH) -> BuildContext:
@@ -85,10 +103,14 @@ class Built:
     def module_titles(self) -> dict[str, str]:
         """slug -> the module's title as this runner's guide shows it (variables filled)."""
         from generator.render.modulevalues import guide_values
-        from generator.render.renderer import date_long
 
-        values = guide_values(self.plan, date_long)
+        values = guide_values(self.plan, self.words)
         return {m.slug: m.with_values(values).title for m in self.plan.modules}
+
+    @property
+    def words(self) -> Words:
+        """How this runner's guide writes: its language, dates and units."""
+        return Words.of(self.inputs.project, self.plan.language, self.plan.units)
 
     @property
     def brand(self):
@@ -105,7 +127,7 @@ class Built:
     @property
     def session_dates(self) -> list[str]:
         """Every dated entry as the guide prints it (``date_long``), race day included."""
-        return [date_long(s.date) for s in self.timeline.sessions]
+        return [self.words.date_long(s.date) for s in self.timeline.sessions]
 
 
 def build(inputs: Inputs, athlete_id: str, formats: tuple[str, ...],

@@ -162,8 +162,11 @@ def test_build_report_lists_every_problem_as_json(scratch_project, run_cli):
 
 def test_workers_are_replaced_every_few_guides_with_the_same_output(scratch_project, tmp_path,
                                                                     monkeypatch, worker_pids):
-    """GUIDEGEN_WORKER_GUIDES=2 with two workers: a fresh pair every 4 guides (bounded
-    native memory per worker), and the files are those of a serial build."""
+    """GUIDEGEN_WORKER_GUIDES=2 with two workers: each worker leaves after 2 guides and a
+    fresh one takes its place (max_tasks_per_child: bounded native memory per worker),
+    and the files are those of a serial build. With tasks queued all along, as here,
+    the pool of Python 3.11 and 3.12 would wait forever for a replacement
+    (python/cpython#115634; core/parallel.py)."""
     root = scratch_project({"data/athletes.csv": roster(9)}, copy=("templates",))
     serial = build(root, tmp_path / "serial", jobs=1)
     monkeypatch.setenv("GUIDEGEN_WORKER_GUIDES", "2")
@@ -172,4 +175,6 @@ def test_workers_are_replaced_every_few_guides_with_the_same_output(scratch_proj
     assert (tree(tmp_path / "serial", skip=MANIFESTS)
             == tree(tmp_path / "recycled", skip=MANIFESTS))
     pids = worker_pids()
-    assert len(pids) == len(set(pids)) == 6  # 9 guides, 4 per pool of two: 3 pools
+    # 9 guides, 2 per worker: at least 5 workers; at most the first two and one
+    # replacement for each of the 4 that left
+    assert len(pids) == len(set(pids)) and 5 <= len(pids) <= 6

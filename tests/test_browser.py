@@ -105,11 +105,15 @@ def test_no_page_scrolls_horizontally_on_a_375px_phone(browser, served, plan_url
     assert wide == {}
 
 
-@pytest.mark.parametrize("which", ["landing", "module", "about", "plan"])
+@pytest.mark.parametrize("which", ["landing", "module", "about", "plan", "es/landing",
+                                   "es/module", "es/about", "de/landing", "de/module",
+                                   "de/about"])
 def test_axe_finds_no_serious_or_critical_violations(browser, served, plan_urls, which):
     source = axe_source()
-    url = {"landing": served, "module": f"{served}pre-race-massage/",
-           "about": f"{served}about/", "plan": plan_urls[0]}[which]
+    lang, _, which = which.rpartition("/")  # the Spanish and German sites too
+    prefix = f"{lang}/" if lang else ""
+    url = {"landing": f"{served}{prefix}", "module": f"{served}{prefix}pre-race-massage/",
+           "about": f"{served}{prefix}about/", "plan": plan_urls[0]}[which]
     for width in (1280, 375):
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()

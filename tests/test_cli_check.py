@@ -46,7 +46,7 @@ def test_check_passes_on_the_example_project(run_cli, example_root):
     result = run_cli(["check", "data/athletes.csv"], cwd=example_root)
     assert result.exit_code == 0, result.stderr
     modules, brands, athletes, errors, _ = _summary(result)
-    assert modules >= 7 and brands == 2 and athletes == 16 and errors == 0
+    assert modules >= 7 and brands == 2 and athletes == 18 and errors == 0
     _no_traceback(result)
 
 

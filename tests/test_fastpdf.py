@@ -149,3 +149,27 @@ def test_replayed_painting_gives_the_same_bytes_as_painting_every_page(monkeypat
                 replays = counted
     assert made[True] == made[False]
     assert replays["replayed"] > replays["recorded"] > 0  # pages were replayed, more than once
+
+
+def test_the_fast_path_writes_the_same_bytes_as_a_full_render(both):
+    """Which path made a guide never shows: ``guidegen guide`` (plain) and ``batch`` (fast)
+    give the same file."""
+    pairs, _stats, twin, moved, _moved_stats = both
+    for fast_pdf, full_pdf in [*pairs.values(), twin, moved]:
+        assert fast_pdf == full_pdf
+
+
+def test_guidegen_guide_renders_one_guide_the_plain_way(run_cli, tmp_path, monkeypatch):
+    """One guide has nothing to reuse: the CLI skips the fast path (issue 16, item 6)."""
+    from generator.pdf.fastpdf import FastGuidePdf
+
+    def refuse(self, guide):
+        raise AssertionError("guidegen guide took the fast path")
+
+    monkeypatch.setattr(FastGuidePdf, "render", refuse)
+    out = tmp_path / "guide.pdf"
+    with source_date_epoch():
+        result = run_cli(["guide", EXAMPLE_ROSTER, "--id", IDS[0], "--format", "pdf",
+                          "-o", out], cwd=REPO_ROOT)
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert out.read_bytes()[:5] == b"%PDF-"

@@ -76,11 +76,12 @@ def test_html_guide_names_athlete_race_and_every_session_date(html_guides):
         assert built.athlete.race_name in page
         missing = [d for d in built.session_dates if d not in page]
         assert not missing, (athlete_id, missing)
-        assert DISCLAIMER in page
+        assert built.words.gettext(DISCLAIMER) in page  # in the runner's language
         assert built.brand.booking_url in page
-        assert f'alt="QR code linking to {built.brand.booking_url}"' in page  # an image
+        alt = built.words.gettext("QR code linking to %(url)s", url=built.brand.booking_url)
+        assert f'alt="{alt}"' in page  # an image
         assert '<img src="data:image/svg+xml;' in page, "QR code of the booking URL"
-        assert f'<html lang="{built.athlete.locale or "en"}"' in page
+        assert f'<html lang="{built.plan.language.tag}"' in page
 
 
 def test_roster_notes_with_markup_are_shown_as_text(html_guides):

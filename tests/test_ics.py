@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from generator.load.roster import Athlete
 from generator.plan.guideplan import plan_guide
-from generator.publish.ics import make_ics
-from tests.guidekit import EPOCH, HARBOUR_ID, context, load, plan_of
+from tests.guidekit import EPOCH, HARBOUR_ID, context, guide_ics, load, plan_of
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,7 @@ def calendars(inputs) -> dict[str, tuple]:
     out = {}
     for athlete in inputs.athletes:
         plan = plan_guide(inputs, athlete)
-        data = make_ics(plan, context(EPOCH))
+        data = guide_ics(plan, context(EPOCH))
         out[athlete.id] = (athlete, plan.brand, plan.timeline, data,
                            icalendar.Calendar.from_ical(data))
     return out
@@ -137,7 +136,7 @@ def test_uids_are_equal_across_builds(inputs, calendars):
     for athlete in inputs.athletes:
         fresh = load(epoch="1800000000")
         cal = icalendar.Calendar.from_ical(
-            make_ics(plan_of(fresh, athlete.id), fresh.context))
+            guide_ics(plan_of(fresh, athlete.id), fresh.context))
         before = [str(e["UID"]) for e in _events(calendars[athlete.id][4])]
         assert [str(e["UID"]) for e in _events(cal)] == before
 
@@ -172,8 +171,8 @@ def test_no_wall_clock_without_source_date_epoch():
     (today, --as-of, for a new runner): never the time of the build."""
     fresh = load(epoch=None)
     plan = plan_of(fresh, HARBOUR_ID)
-    first = make_ics(plan, fresh.context)
-    second = make_ics(plan_of(load(epoch=None), HARBOUR_ID), context(None))
+    first = guide_ics(plan, fresh.context)
+    second = guide_ics(plan_of(load(epoch=None), HARBOUR_ID), context(None))
     assert first == second
     stamps = set(re.findall(rb"DTSTAMP:(\S+)\r\n", first))
     assert stamps == {f"{fresh.context.today:%Y%m%d}T000000Z".encode()}
@@ -191,7 +190,7 @@ def test_any_name_survives_escaping_and_folding(inputs, name, race):
     template = next(a for a in inputs.athletes if a.id == HARBOUR_ID)
     athlete = Athlete.model_validate({**template.model_dump(), "name": name,
                                       "race_name": race})
-    data = make_ics(plan_guide(inputs, athlete), context(EPOCH))
+    data = guide_ics(plan_guide(inputs, athlete), context(EPOCH))
     _check_rfc5545_lines(data)
     cal = icalendar.Calendar.from_ical(data)
     (race_event,) = [e for e in _events(cal) if _kind(e) == "race"]

@@ -56,8 +56,8 @@ def test_a_project_template_overrides_the_default_of_the_same_name(tmp_path, run
     default = (shipped_dir("templates") / "site" / "404.html.j2").read_text(encoding="utf-8")
     override = target / "templates" / "site" / "404.html.j2"
     override.parent.mkdir(parents=True)
-    override.write_text(default.replace("Page not found</h1>", "Nothing here, sorry</h1>"),
-                        encoding="utf-8")
+    heading = '{{ _("Page not found") }}</h1>'
+    override.write_text(default.replace(heading, "Nothing here, sorry</h1>"), encoding="utf-8")
     result = run_cli(["site"], cwd=target, env={"GUIDEGEN_PLAN_SECRET": ""})
     assert result.exit_code == 0, result.stderr
     site = target / "output" / "site"

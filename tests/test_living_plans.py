@@ -97,7 +97,7 @@ def test_guide_plan_page_and_email_say_what_changed(moved):
     root = moved[0]
     html = (root / "out/guides/harbour" / f"{ZOE}.html").read_text(encoding="utf-8")
     assert "What changed" in html
-    assert "Sunday 18 April 2027</del> → <ins>Sunday 25 April 2027" in html
+    assert "Sunday, 18 April 2027</del> → <ins>Sunday, 25 April 2027" in html
     pages = list((root / "out/site/plans").glob("*/index.html"))
     assert len(pages) == 1 and "What changed" in pages[0].read_text(encoding="utf-8")
     first = (root / "outbox1" / f"{ZOE}.eml").read_bytes()
@@ -106,7 +106,7 @@ def test_guide_plan_page_and_email_say_what_changed(moved):
                                    policy=email.policy.default)
     text = msg.get_body(("plain",)).get_content()
     assert "What changed in your plan:" in text
-    assert "Race day: Sunday 18 April 2027 → Sunday 25 April 2027" in text
+    assert "Race day: Sunday, 18 April 2027 → Sunday, 25 April 2027" in text
     html_body = msg.get_body(("html",)).get_content()
     assert "/plans/" in html_body
 

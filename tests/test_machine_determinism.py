@@ -40,7 +40,6 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 
 from generator.pdf import fontstamps, fontsubset, internals
 from generator.publish.guides import GuideMaker
-from generator.publish.ics import make_ics
 from tests.guidekit import (
     EPOCH,
     HARBOUR_ID,
@@ -49,6 +48,7 @@ from tests.guidekit import (
     context,
     font_is_embedded,
     fonts,
+    guide_ics,
     load,
     notdef_codes,
     page_texts,
@@ -371,7 +371,7 @@ def test_ics_bytes_do_not_depend_on_the_clock(monkeypatch):
     def calendars(at: float) -> dict[str, bytes]:
         with pytest.MonkeyPatch.context() as mp, wall_clock(mp, at):
             inputs = load(epoch=None)
-            return {a.id: make_ics(plan_of(inputs, a.id), context(None))
+            return {a.id: guide_ics(plan_of(inputs, a.id), context(None))
                     for a in inputs.athletes}
 
     first = calendars(CLOCK)

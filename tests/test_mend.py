@@ -26,7 +26,8 @@ def test_project_paper_overrides_every_brands_paper(tmp_path):
     copy_project(root)
     text = (root / "guidegen.toml").read_text(encoding="utf-8")
     (root / "guidegen.toml").write_text(
-        text.replace('language = "en"', 'language = "en"\npaper = "Letter"'), encoding="utf-8")
+        text.replace('language = "en-GB"', 'language = "en-GB"\npaper = "Letter"'),
+        encoding="utf-8")
     inputs = load_inputs(load_project(root), root / "data" / "athletes.csv")
     renderer = Renderer(inputs.project.templates_dir, inputs.project, inputs.context)
     harbour = next(a for a in inputs.athletes if (a.brand or "harbour") == "harbour")

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator.render.renderer import date_long
 from tests.browser_util import missing_tool
 from tests.guidekit import (
     A4,
@@ -25,6 +24,7 @@ from tests.guidekit import (
     SUMMIT_ID,
     Built,
     build,
+    date_long,
     font_is_embedded,
     fonts,
     internal_links,
@@ -272,7 +272,7 @@ def test_metadata_title_author_language(pdf):
     assert built.athlete.name in meta.title
     assert meta.author == built.brand.name
     root = pdf.reader.trailer["/Root"]
-    assert root["/Lang"] == (built.athlete.locale or "en")
+    assert root["/Lang"] == built.plan.language.tag
     assert root["/ViewerPreferences"]["/DisplayDocTitle"].value is True
 
 

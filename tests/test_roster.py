@@ -28,7 +28,7 @@ def _errors(problems):
 # ------------------------------------------------------------------ the example rosters
 
 @pytest.mark.parametrize(
-    ("name", "count"), [("athletes.csv", 16), ("athletes.yaml", 3), ("athletes.json", 3)]
+    ("name", "count"), [("athletes.csv", 18), ("athletes.yaml", 3), ("athletes.json", 3)]
 )
 def test_example_rosters_load_without_errors(example_root, name, count):
     athletes, problems = load_roster(example_root / "data" / name, BRANDS, example_root)

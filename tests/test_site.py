@@ -18,7 +18,8 @@ from generator.render.site import contrast, days_text, palette
 
 pytest_plugins = ["site_fixtures"]
 
-SITEMAP_XSD = Path(__file__).parent / "data" / "sitemap.xsd"
+# sitemaps.org's schema plus the xhtml:link alternates of the other languages' pages
+SITEMAP_XSD = Path(__file__).parent / "data" / "sitemap-hreflang.xsd"
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -58,17 +59,23 @@ def test_draft_and_guide_only_modules_are_not_published(example_build):
 
 
 def test_every_page_has_lang_landmarks_skip_link_one_h1_and_the_disclaimer(example_build):
-    from generator.render.renderer import DISCLAIMER
+    from generator.load.project import load_project
+    from generator.render.renderer import DISCLAIMER, Renderer
 
+    project = load_project(example_build.root)
+    renderer = Renderer(project.templates_dir, project)
     for page in example_build.html_pages():
         doc = html.parse(str(page)).getroot()
-        assert doc.get("lang") == "en", page
+        first = page.relative_to(example_build.site).parts[0]
+        lang = first if first in ("es", "de") else "en-GB"  # guidegen.toml's language
+        assert doc.get("lang") == lang, page
+        words = renderer.words(project.languages.for_tag(lang))
         for landmark in ("header", "main", "footer", "nav"):
             assert doc.findall(f".//{landmark}"), (page, landmark)
         assert doc.xpath("//a[@class='skip-link']/@href") == ["#main"]
         assert doc.xpath("//main/@id") == ["main"]
         assert len(doc.findall(".//h1")) == 1, page
-        assert DISCLAIMER in " ".join(doc.text_content().split()), page
+        assert words.gettext(DISCLAIMER) in " ".join(doc.text_content().split()), page
         assert doc.xpath("//img[not(@alt)]") == [], page
         assert not doc.xpath("//script[not(@type='application/ld+json')]"), "no JS needed"
 
@@ -92,6 +99,12 @@ def test_sitemap_lists_every_public_page_with_absolute_urls(example_build):
 
 
 def test_pages_have_absolute_canonical_description_and_open_graph(example_build):
+    from generator.load.project import load_project
+    from generator.render.modulevalues import neutral_words
+    from generator.render.renderer import Renderer
+
+    project = load_project(example_build.root)
+    renderer = Renderer(project.templates_dir, project)
     site = example_build.site
     modules = {m.slug: m for m in load_modules(REPO_ROOT / "content", REPO_ROOT)[0]}
     for page in example_build.html_pages():
@@ -105,8 +118,14 @@ def test_pages_have_absolute_canonical_description_and_open_graph(example_build)
         description = doc.xpath("//meta[@name='description']/@content")
         assert description and description[0].strip()
         slug = page.parent.name
+        first = page.relative_to(site).parts[0]
+        lang = first if first in ("es", "de") else None
         if slug in modules:
-            assert description == [modules[slug].summary]
+            # /es/..., /de/...: the translation, with the site's words in that language
+            words = renderer.words(project.languages.for_tag(lang))
+            module = modules[slug].in_language(lang or "en").with_values(
+                neutral_words(words, "Harbour Sports Therapy"))
+            assert description == [module.summary]
             assert doc.xpath("//meta[@property='og:type']/@content") == ["article"]
 
 
@@ -313,10 +332,18 @@ def test_titles_are_escaped_in_html_and_json_ld(scratch_project, run_cli):
 # ---- helpers ----------------------------------------------------------------------------
 
 def test_days_text_names_runs_and_lists():
-    assert days_text(["mon", "tue", "wed", "thu", "fri", "sat"]) == "Monday to Saturday"
-    assert days_text(["tue", "thu"]) == "Tuesday and Thursday"
-    assert days_text(["sat", "mon", "wed"]) == "Monday, Wednesday and Saturday"
-    assert days_text(["sun"]) == "Sunday"
+    from generator.load.project import load_project
+    from generator.render.renderer import Renderer
+
+    project = load_project(REPO_ROOT)
+    renderer = Renderer(project.templates_dir, project)
+    en, es, de = (renderer.words(project.languages.for_tag(t)) for t in ("en", "es", "de"))
+    assert days_text(["mon", "tue", "wed", "thu", "fri", "sat"], en) == "Monday to Saturday"
+    assert days_text(["tue", "thu"], en) == "Tuesday and Thursday"
+    assert days_text(["sat", "mon", "wed"], en) == "Monday, Wednesday and Saturday"
+    assert days_text(["sun"], en) == "Sunday"
+    assert days_text(["tue", "thu"], es) == "martes y jueves"
+    assert days_text(["sat", "mon", "wed"], de) == "Montag, Mittwoch und Samstag"
 
 
 @pytest.mark.parametrize("brand_dir", ["harbour", "summit"])

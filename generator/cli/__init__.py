@@ -3,10 +3,10 @@
 ``app`` holds the group and the shared options; each sibling module adds its commands.
 """
 
-from generator.cli import email, forget, plans, privacy, site
+from generator.cli import email, forget, i18n, plans, privacy, shards, site
 from generator.cli.app import cli, main
 
-for _module in (site, email, forget, privacy, plans):
+for _module in (site, email, forget, privacy, plans, i18n, shards):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -64,7 +64,7 @@ def report_problems(problems: list[Problem], strict: bool = False) -> int:
     """Print problems one per line; return the exit code they imply."""
     for p in problems:
         click.echo(str(p), err=True)
-    errors = [p for p in problems if p.severity == "error" or strict]
+    errors = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     return EXIT_INVALID_INPUT if errors else EXIT_OK
 
 
@@ -148,6 +148,17 @@ report_option = click.option(
     help="Also write every problem (file, line/row, field, message, severity) as JSON here.")
 
 
+def untranslated(project: Project, modules) -> list[Problem]:
+    """One note per shipped language that lacks translated modules, naming them."""
+    from generator.load.translations import missing
+
+    content = project.settings.content_dir
+    return [Problem(content, None, f"{lang}: {len(slugs)} module(s) not translated, left out "
+                    f"of the {lang} site and shown in {project.languages.default_lang} in its "
+                    f"guides: {', '.join(slugs)}", "translations", "note")
+            for lang, slugs in missing(modules, project.languages).items() if slugs]
+
+
 @cli.command()
 @click.argument("roster", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -171,13 +182,15 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
         renderer = Renderer(project.templates_dir, project, inputs.context)
         problems += check_templates(renderer, inputs, checked.samples)
     problems += checked.planned + checked.undrawable
+    problems += untranslated(project, inputs.modules)
     code = report_problems(problems, strict)
     if not inputs.modules or not inputs.brands or (roster is not None and not inputs.athletes):
         code = EXIT_USAGE  # nothing could be built
     errors = sum(p.severity == "error" for p in problems)
+    warnings = sum(p.severity == "warning" for p in problems)
     summary = (f"{len(inputs.modules)} modules, {len(inputs.brands)} brands"
                + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
-               + f": {errors} errors, {len(problems) - errors} warnings")
+               + f": {errors} errors, {warnings} warnings")
     click.echo(summary, err=True)
     write_report(report, "check", problems, {"modules": len(inputs.modules),
                                              "brands": len(inputs.brands),
@@ -253,7 +266,11 @@ def guide(ctx: click.Context, roster: Path, athlete_id: str | None, fmt: str,
         if undrawable.runners:
             raise GuidegenError("no guide: its text has characters no installed font can "
                                 "draw", problems=undrawable.all_problems())
-    result = GuideMaker(inputs).make(plan, (fmt,))
+    maker = GuideMaker(inputs)
+    # one guide has nothing to reuse: one full render is quicker than the fast path's
+    # separate parts (same bytes; benchmarks/results.md, issue 16)
+    maker.fast = False
+    result = maker.make(plan, (fmt,))
     data = result.files[fmt]
     if str(output) == "-":
         sys.stdout.buffer.write(data)
@@ -273,9 +290,10 @@ jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=N
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Output folder (default: the project's output folder).")
 @jobs_option
-@click.option("--shard", metavar="I/N", default=None,
-              help="Build only shard I of N (1-based); the union of all N shards equals the "
-                   "whole build. For cluster array jobs.")
+@click.option("--shard", metavar="I/N|auto[/N]", default=None,
+              help="Build only shard I of N (1-based; the N shards make the whole build). "
+                   "auto[/N]: this job's shard in a Kubernetes Indexed Job or AWS Batch array "
+                   "(README: Running on a cluster). Afterwards: guidegen merge-shards.")
 @click.option("--formats", default="pdf,html,ics", show_default=True,
               help="Comma-separated formats to make: pdf, html, ics.")
 @click.option("--force", is_flag=True, help="Rebuild every guide, even unchanged ones.")
@@ -295,12 +313,14 @@ def batch(ctx: click.Context, roster: Path, out: Path | None, jobs: int | None,
     """
     from generator.build import BuildOptions, build
     from generator.cli.progress import BatchProgress
-    from generator.publish.batch import parse_shard
     from generator.publish.guides import parse_formats
+    from generator.publish.shards import read_shard
 
     project = _project(ctx)
+    if (chosen := read_shard(shard)) is not None and chosen.origin:  # for the job's log
+        click.echo(f"shard {chosen.index} of {chosen.count} ({chosen.origin})", err=True)
     options = BuildOptions(site=False, roster=roster, formats=parse_formats(formats),
-                           jobs=jobs, force=force, shard=parse_shard(shard),
+                           jobs=jobs, force=force, shard=chosen.pair if chosen else None,
                            progress=BatchProgress(), **planning(ctx),
                            **locking(ctx, "batch"))
     missing = missing_roster(project, roster)

@@ -92,7 +92,7 @@ def site(ctx: click.Context, out: Path | None, strict: bool) -> None:
 
     project = _project(ctx)
     out = out or project.output_dir
-    result = run_build(project, out, BuildOptions(site=True, **locking(ctx, "site")))
+    result = run_build(project, out, BuildOptions(site=True, cache=True, **locking(ctx, "site")))
     report_problems(result.problems, strict)
     click.echo(f"site: written to {out / 'site'}" if result.site_built else "site: not built",
                err=True)

@@ -43,7 +43,7 @@ class Problem:
     line: int | None
     message: str
     field: str | None = None
-    severity: str = "error"  # "error" or "warning"
+    severity: str = "error"  # "error", "warning" or "note" (worth knowing; nothing wrong)
     athlete_id: str | None = None  # the runner it concerns, when it concerns one
 
     def __str__(self) -> str:

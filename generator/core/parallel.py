@@ -3,6 +3,11 @@
 Small inputs stay in-process: forking workers costs more than a few dozen
 items take.  Results come back in input order, so output never depends on
 scheduling.
+
+:func:`pmap` and :func:`pstream` fork short-lived workers that inherit what the parent
+loaded. :func:`worker_pool` is for long batches whose workers must be replaced every so
+many tasks (``max_tasks_per_child``): those start from a fork server instead, since
+CPython refuses to combine recycling with plain ``fork`` (python/cpython#90622).
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -82,3 +90,83 @@ def pstream(func: Callable, items: Sequence, shared, *, chunk: int = STREAM_CHUN
 def _shared_chunk(items: Sequence) -> list:
     func, shared = _SHARED
     return list(func(shared, items))
+
+
+def worker_pool(workers: int, *, initializer: Callable | None = None, initargs: tuple = (),
+                tasks_per_worker: int | None = None,
+                preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes, each replaced by a fresh one after
+    ``tasks_per_worker`` tasks (``max_tasks_per_child``; None: never).
+
+    Workers start from a fork server (spawned where there is none): a fresh process that
+    imported ``preload`` once, so each worker, the first or a replacement, starts in
+    milliseconds with those modules loaded. Nothing else of the parent is inherited:
+    ``initializer``, ``initargs`` and the tasks are pickled (module-level functions and
+    picklable data only), and the fork server's environment is the one of its start.
+    """
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
+        else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver" and preload:
+        ctx.set_forkserver_preload(list(preload))  # no effect once the server runs
+    return _RecyclingPool(workers, mp_context=ctx, initializer=_start_worker,
+                          initargs=(os.getpid(), initializer, initargs),
+                          max_tasks_per_child=tasks_per_worker)
+
+
+def _start_worker(owner: int, initializer: Callable | None, initargs: tuple) -> None:
+    """In each worker of a :func:`worker_pool`: leave when the pool's owner does, then
+    the caller's ``initializer``.
+
+    A worker whose owner was killed (SIGKILL, the OOM killer) would otherwise wait for
+    work forever: it holds its task queue's write end itself. Its parent process is
+    the fork server, which in turn lives as long as any worker does, so the owner is
+    watched by pid: a pidfd (Linux 5.3+) wakes the moment it ends, else a look twice a
+    second."""
+    threading.Thread(target=_exit_when_gone, args=(owner,), daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_when_gone(owner: int) -> None:
+    try:
+        fd = os.pidfd_open(owner)
+    except (AttributeError, OSError):  # not Linux, or gone already
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the owner has ended
+    else:
+        while _running(owner):
+            time.sleep(0.5)
+    os._exit(1)  # a half-written temp file is the next batch's to clean (core/write.py)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now has the pid: ours has ended
+        return False
+    return True
+
+
+class _RecyclingPool(ProcessPoolExecutor):
+    """``ProcessPoolExecutor`` that always replaces a worker which left at its
+    ``max_tasks_per_child``.
+
+    From 3.11 until its fix (python/cpython#115634, 2026; not in 3.11 or 3.12, which take
+    security fixes only) the pool may not replace it: the replacement consults a count of
+    idle workers that can hold a stale token once tasks are queued (as a batch always
+    has them), and with its last worker gone the pool waits forever (tests/test_batch.py
+    recycles with tasks queued). The manager thread replaces exited
+    workers through ``_adjust_process_count``; there, spawn whenever the pool is short,
+    as the fix does. Calls from ``submit`` keep the stdlib's logic; on versions that
+    replace workers by other means this method only ever sees those.
+    """
+
+    def _adjust_process_count(self) -> None:
+        if threading.current_thread() is not self._executor_manager_thread:
+            super()._adjust_process_count()
+        elif len(self._processes) < self._max_workers:
+            self._spawn_process()

@@ -144,17 +144,19 @@ def compose(plan: GuidePlan, files: dict[str, bytes], guide_digest: str, rendere
     domain = sender.domain
     logo_cid = f"logo.{brand.id}@{domain}"
     names = {"pdf": f"{athlete.id}.pdf", "ics": f"{athlete.id}.ics"}
+    words = renderer.plan_words(plan)
     context = dict(athlete=athlete, brand=brand, timeline=timeline, facts=plan.facts,
-                   disclaimer=DISCLAIMER, logo_src=f"cid:{logo_cid}", attachments=names,
+                   disclaimer=words.gettext(DISCLAIMER), logo_src=f"cid:{logo_cid}",
+                   attachments=names,
                    changes=plan.published.changes if plan.published else (),
                    plan_url=(links or {}).get("plan_url"),
                    webcal_url=(links or {}).get("webcal_url"))
-    subject = " ".join(renderer.render(TEMPLATES[0], context, brand).split())
+    subject = " ".join(renderer.render(TEMPLATES[0], context, brand, words).split())
     if not subject:
         raise MessageError(f"{TEMPLATES[0]} rendered an empty subject", field="subject")
     context["subject"] = subject
-    text = renderer.render(TEMPLATES[1], context, brand)
-    html = renderer.render(TEMPLATES[2], context, brand)
+    text = renderer.render(TEMPLATES[1], context, brand, words)
+    html = renderer.render(TEMPLATES[2], context, brand, words)
     logo_type, logo_subtype, logo = logo_part(brand.logo_uri)
 
     digest = content_hash([str(sender).encode(), str(recipient).encode(), subject.encode(),

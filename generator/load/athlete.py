@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -75,7 +76,8 @@ class Athlete(BaseModel):
     long_run_day: Weekday | None = None
     focus_areas: tuple[str, ...] = ()
     brand: str | None = None
-    locale: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    locale: str | None = None  # BCP 47 (es, es-MX, de, en-US): checked against CLDR
+    units: Literal["km", "mi"] | None = None  # default: the locale's (en-US: mi)
     plan_from: dt.date | None = None  # no session before it
     preferred_days: tuple[Weekday, ...] = ()
     preferred_time: str | None = Field(default=None, pattern=HHMM)
@@ -99,7 +101,7 @@ class Athlete(BaseModel):
             data["id"] = default_id(data["name"], str(data["race_date"]))
         if isinstance(data.get("focus_areas"), str):
             data["focus_areas"] = [a for a in data["focus_areas"].split(";")]
-        for key in ("distance", "experience", "massage_frequency", "long_run_day"):
+        for key in ("distance", "experience", "massage_frequency", "long_run_day", "units"):
             if isinstance(data.get(key), str):
                 data[key] = data[key].strip().lower()
         return data
@@ -108,6 +110,18 @@ class Athlete(BaseModel):
     @classmethod
     def _iso_date(cls, v):
         return _parse_date(v)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v):
+        if v is None:
+            return v
+        from generator.load.locales import BadTag, parse_tag, tag_of
+
+        try:
+            return tag_of(parse_tag(v))
+        except BadTag as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("id")
     @classmethod

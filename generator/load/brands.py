@@ -14,7 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from xml.parsers import expat
@@ -67,6 +67,19 @@ class Contact(_Strict):
         return _text(v, one_line=True)
 
 
+class BrandText(_Strict):
+    """A brand's words in another language (``[translations.es]`` in brand.toml)."""
+
+    tagline: str | None = None
+    legal_footer: str | None = None
+    address: str | None = None
+
+    @field_validator("tagline", "address", "legal_footer")
+    @classmethod
+    def _words(cls, v, info):
+        return _text(v, one_line=info.field_name == "tagline") if v is not None else v
+
+
 class BrandConfig(_Strict):
     name: str = Field(min_length=1, max_length=120)
     tagline: str = ""
@@ -83,6 +96,7 @@ class BrandConfig(_Strict):
     font_family: str = Field(default="DejaVu Sans", pattern=r"^[A-Za-z0-9 _-]{1,60}$")
     colors: Colors
     contact: Contact = Contact()
+    translations: dict[str, BrandText] = {}  # language -> tagline, legal footer, address
 
     @field_validator("name", "tagline")
     @classmethod
@@ -311,6 +325,12 @@ class Brand:
         if name.startswith("_") or name == "config":
             raise AttributeError(name)
         return getattr(self.config, name)
+
+    def in_language(self, lang: str) -> Brand:
+        """The brand with its texts in ``lang`` where brand.toml gives them."""
+        text = self.config.translations.get(lang)
+        return self if text is None else replace(self, config=self.config.model_copy(
+            update=text.model_dump(exclude_none=True)))
 
     @property
     def logo_bytes(self) -> bytes:

@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -45,6 +45,7 @@ from generator.load.modulevars import (
     parse_template,
     text_piece,
 )
+from generator.load.translations import attach, is_translation
 from generator.load.yamllines import load_yaml, yaml_node_line
 
 # the Markdown machinery moved to markdown_html: re-exported for existing imports
@@ -162,6 +163,12 @@ class Module:
     digest: str  # sha256 of the source file
     text: ModuleText | None = None  # title, summary, body with variables (modulevars.py)
     updated: dt.date | None = None  # front matter 'updated:' (else git, see render/site.py)
+    lang: str | None = None  # a translation's language (load/translations.py); None: base
+    translations: dict = field(default_factory=dict, hash=False, compare=False)  # lang -> it
+
+    def in_language(self, lang: str) -> Module:
+        """This module in ``lang``: its translation, else itself (the project's language)."""
+        return self.translations.get(lang, self)
 
     def with_values(self, values: Mapping) -> Module:
         """The module as one guide (or the site) shows it: title, summary and HTML with
@@ -312,8 +319,16 @@ def _parse_job(job: tuple[Path, str]):
     return parse_module(*job)
 
 
-def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Module], list[Problem]]:
-    """Every ``*.md`` under ``content_dir``, sorted by (order, slug); problems for the rest."""
+def _parse_all(jobs: list[tuple[Path, str]]) -> list:
+    if jobs:
+        _markdown()  # made once here, inherited by forked workers (not once in each)
+    return pmap(_parse_job, jobs)
+
+
+def load_modules(content_dir: Path, root: Path | None = None,
+                 cache=None) -> tuple[list[Module], list[Problem]]:
+    """Every ``*.md`` under ``content_dir``, sorted by (order, slug); problems for the rest.
+    ``cache`` (a ``load.contentcache.ContentCache``) parses only files it does not hold."""
     modules: list[Module] = []
     problems: list[Problem] = []
     if not content_dir.is_dir():
@@ -322,9 +337,10 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
     seen_kind: dict[str, list] = {}  # kind -> [(module, shown path, line)]
     paths = sorted(p for p in content_dir.rglob("*.md") if p.is_file())
     jobs = list(zip(paths, display_paths(paths, root), strict=True))
-    if jobs:
-        _markdown()  # made once here, inherited by forked workers (not once in each)
-    for (path, shown), (module, probs) in zip(jobs, pmap(_parse_job, jobs), strict=True):
+    translated = [j for j in jobs if is_translation(j[0])]  # attached to their bases below
+    jobs = [j for j in jobs if not is_translation(j[0])]
+    parsed = _parse_all(jobs) if cache is None else cache.parse(jobs, _parse_all)
+    for (path, shown), (module, probs) in zip(jobs, parsed, strict=True):
         problems.extend(probs)
         if module is None:
             continue
@@ -350,4 +366,5 @@ def load_modules(content_dir: Path, root: Path | None = None) -> tuple[list[Modu
         seen_slug[module.slug] = shown
         modules.append(module)
     modules.sort(key=lambda m: (m.order, m.slug))
-    return modules, problems
+    modules, found = attach(modules, translated, parse_module)
+    return modules, problems + found

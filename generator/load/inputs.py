@@ -57,15 +57,16 @@ class Inputs:
 
 def load_inputs(project: Project, roster: Path | None = None,
                 context: BuildContext | None = None, appointments: Path | None = None,
-                state: dict[str, dict] | None = None) -> Inputs:
+                state: dict[str, dict] | None = None, cache=None) -> Inputs:
     """Read everything first (MkDocs-style), report every problem at once.
 
     ``context`` is the build's one reading of SOURCE_DATE_EPOCH (read here when not given).
     ``appointments``: the clinic's bookings (default: guidegen.toml ``appointments``).
     ``state``: each runner's issue date and last published plan, from the build state.
+    ``cache``: a ``load.contentcache.ContentCache``: unchanged modules are not parsed again.
     """
     root = project.root
-    modules, problems = load_modules(project.content_dir, root)
+    modules, problems = load_modules(project.content_dir, root, cache)
     brands, brand_problems = load_brands(project.brands_dir, root)
     problems += brand_problems
     default = project.settings.default_brand

@@ -35,6 +35,8 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from generator.core.notes import N_
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -48,30 +50,29 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("runner.first_name", "the runner's first name (the first word of `name`)",
-             "Zoë", "runner", "runner"),
+             "Zoë", N_("runner"), "runner"),
     Variable("runner.name", "the runner's name, as in the roster", "Zoë Ó Briain",
-             "runner", "runner"),
-    Variable("race.name", "the race (`race_name`)", "Solent Coastal Marathon", "your race",
+             N_("runner"), "runner"),
+    Variable("race.name", "the race (`race_name`)", "Solent Coastal Marathon", N_("your race"),
              "runner"),
     Variable("race.date", "race day, written as the guide writes dates",
-             "Sunday 18 April 2027", "race day", "runner"),
+             "Sunday, 18 April 2027", N_("race day"), "runner"),
     Variable("race.distance_label", "the distance in words: `marathon`, `half marathon` or "
-             "`ultra`", "half marathon", "race", "distance"),
+             "`ultra`", "half marathon", N_("race"), "distance"),
     Variable("race.distance", "the roster's `distance`: `marathon`, `half-marathon` or `ultra`",
-             "half-marathon", "race", "distance"),
+             "half-marathon", N_("race"), "distance"),
     Variable("sessions.pre_race.date", "the day of the light pre-race massage",
-             "Wednesday 14 April 2027", "the days before your race", "runner"),
+             "Wednesday, 14 April 2027", N_("the days before your race"), "runner"),
     Variable("sessions.pre_race.time", "its time at the clinic", "17:30",
-             "your appointment time", "runner"),
+             N_("your appointment time"), "runner"),
     Variable("sessions.post_race.date", "the day of the light post-race massage",
-             "Tuesday 20 April 2027", "the days after your race", "runner"),
+             "Tuesday, 20 April 2027", N_("the days after your race"), "runner"),
     Variable("sessions.post_race.time", "its time at the clinic", "17:30",
-             "your appointment time", "runner"),
+             N_("your appointment time"), "runner"),
     Variable("clinic.name", "the clinic: the runner's brand's `name`", "Harbour Sports Therapy",
-             "your clinic", "clinic", on_site="the site brand's `name`"),
+             N_("your clinic"), "clinic", on_site="the site brand's `name`"),
 )
 BY_NAME: dict[str, Variable] = {v.name: v for v in VARIABLES}
-DISTANCE_LABELS = {"marathon": "marathon", "half-marathon": "half marathon", "ultra": "ultra"}
 FILTERS = ("capitalize", "lower", "upper", "title")  # no arguments, text in, text out
 TEMPLATE_SYNTAX = ("{{", "{%", "{#")  # a text without these is plain text, no Jinja at all
 

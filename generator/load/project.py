@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -11,7 +13,10 @@ from generator.core.errors import ConfigError, pydantic_problems
 from generator.load.tomlsource import read_toml, toml_key_line
 
 CONFIG_NAME = "guidegen.toml"
-SHIPPED = ("templates", "content", "brands", "data")
+SHIPPED = ("templates", "content", "brands", "data", "locales")
+
+if TYPE_CHECKING:
+    from generator.load.locales import Languages
 
 
 def shipped_dir(name: str) -> Path:
@@ -39,6 +44,7 @@ class ProjectSection(_Strict):
     content_dir: str = "content"
     brands_dir: str = "brands"
     templates_dir: str = "templates"
+    locales_dir: str = "locales"  # gettext catalogs: <lang>/LC_MESSAGES/messages.po
     output_dir: str = "output"
     paper: str | None = None  # overrides every brand's paper when set
 
@@ -48,6 +54,16 @@ class ProjectSection(_Strict):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v if v.endswith("/") else v + "/"
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from generator.load.locales import BadTag, parse_tag, tag_of
+
+        try:
+            return tag_of(parse_tag(v))
+        except BadTag as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("paper")
     @classmethod
@@ -89,8 +105,16 @@ class PdfSection(_Strict):
         return v
 
 
+class SiteText(_Strict):
+    """The site's title and description in another language (``[translations.es]``)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = None
+
+
 class ProjectConfig(_Strict):
     project: ProjectSection
+    translations: dict[str, SiteText] = {}
     plans: PlansSection = PlansSection()
     guides: GuidesSection = Field(default=GuidesSection(), exclude=True)
     pdf: PdfSection = PdfSection()
@@ -107,6 +131,13 @@ class Project:
     def settings(self) -> ProjectSection:
         return self.config.project
 
+    def site_text(self, lang: str) -> tuple[str, str]:
+        """The site's (title, description) in ``lang``: ``[translations.<lang>]``, else
+        the project's own."""
+        text = self.config.translations.get(lang) or SiteText()
+        s = self.settings
+        return text.title or s.title, text.description or s.description
+
     def path(self, rel: str) -> Path:
         return (self.root / rel).resolve()
 
@@ -121,6 +152,14 @@ class Project:
     @property
     def templates_dir(self) -> Path:
         return self.path(self.settings.templates_dir)
+
+    @functools.cached_property
+    def languages(self) -> Languages:
+        """The project's language and the translations its ``locales/`` holds (none: the
+        project is written in its own language only)."""
+        from generator.load.locales import find_languages
+
+        return find_languages(self.path(self.settings.locales_dir), self.settings.language)
 
     @property
     def appointments_path(self) -> Path | None:

@@ -35,7 +35,7 @@ __all__ = [
 FIELDS = (
     "id", "name", "email", "race_name", "race_date", "distance", "training_start",
     "experience", "massage_frequency", "long_run_day", "focus_areas", "brand", "locale",
-    "plan_from", "preferred_days", "preferred_time", "notes",
+    "units", "plan_from", "preferred_days", "preferred_time", "notes",
 )
 # columns the roster once took that nothing reads: refused (an error naming what to use
 # instead; the rows are still built without them), never accepted and silently ignored

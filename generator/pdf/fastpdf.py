@@ -8,7 +8,7 @@ In print a guide is five parts, each starting on a new page:
 The cover and the body are personal and laid out for every athlete.  The
 closing pages and the shared background modules repeat across athletes: each
 is rendered to HTML without page numbers, and its WeasyPrint layout is looked
-up by the hash of that HTML (plus the brand, whose stylesheets apply), so an
+up by the hash of that HTML (plus ``shared_key``: the brand, whose stylesheets apply), so an
 identical part is laid out once per worker and its pages are reused.  Keying on
 the exact HTML means a reused part is, by construction, what a full render
 would lay out.
@@ -40,12 +40,21 @@ TOC_SIZE = 32  # contents pages (one page each; their numbers vary more)
 FRAMES_SIZE = 64  # numbered empty pages (small)
 
 
+def shared_key(guide) -> tuple:
+    """What a repeated part's pages are shared by, beside its exact HTML: the brand, whose
+    stylesheets apply, and the language (its words and how it writes numbers: a German
+    contents page is not a Spanish one).  The one place the caches below are keyed (the
+    layouts, contents pages, frames and the contents' page counts): a guide can only reuse
+    pages made for the same key."""
+    return (guide.brand.id, guide.language.tag if guide.language else "")
+
+
 class FastGuidePdf:
     def __init__(self, maker):
         self.maker = maker  # a guides.GuideMaker
-        self._pages: OrderedDict = OrderedDict()  # (brand, html hash) -> laid-out pages
+        self._pages: OrderedDict = OrderedDict()  # (shared key, html hash) -> laid-out pages
         self._tocs: OrderedDict = OrderedDict()  # the same, for contents pages
-        self._frames: OrderedDict = OrderedDict()  # (brand, html hash) -> numbered pages
+        self._frames: OrderedDict = OrderedDict()  # (shared key, html hash) -> numbered pages
         self._toc_pages: dict = {}  # shape of the contents -> their page count last time
         self.stats = {"laid_out": 0, "reused": 0, "relayouts": 0}
 
@@ -65,7 +74,7 @@ class FastGuidePdf:
                 count: bool = True) -> list:
         """A part's pages, laid out once per distinct HTML and brand."""
         html = self._html(guide, part, pages)
-        key = (guide.brand.id, hashlib.sha256(html.encode()).digest())
+        key = (shared_key(guide), hashlib.sha256(html.encode()).digest())
         if key in cache:
             cache.move_to_end(key)
             self.stats["reused"] += count
@@ -110,7 +119,7 @@ class FastGuidePdf:
         n_cover = len(cover.pages)
         closing = self._repeated(guide, "closing")
         shared = self._repeated(guide, "shared") if has_shared else []
-        toc_shape = (brand.id, len(modules), bool(athlete.notes))
+        toc_shape = (shared_key(guide), len(modules), bool(athlete.notes))
         n_toc = self._toc_pages.get(toc_shape, 1)
         for _attempt in range(3):
             # the body's own length is only known once laid out: its footer prints

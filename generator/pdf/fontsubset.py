@@ -25,6 +25,12 @@ from Pango's own ``hb_face``, which belongs to the system HarfBuzz.  Everything 
 the subset step (variable fonts made static, colour glyphs blanked, both through
 fontTools, fontstamps.py) is WeasyPrint's, unchanged.
 
+A font whose superset program (fontcache.py: the glyphs of the Latin repertoire every
+shipped language uses, subset once per worker) holds every glyph a guide uses is embedded
+as that program, the same bytes in every such guide; any other guide gets the subset
+above of its own glyphs.  Which of the two a guide gets depends only on the font and
+its glyphs, so it is the same in a batch, a shard or ``guidegen guide``.
+
 Falls back to WeasyPrint's own ``Font.subset``: when uharfbuzz does not import (checked
 at every call, so the fallback is the real one), or, nothing patched, when the installed
 WeasyPrint lacks a name in ``internals.SUBSET_NEEDED``.
@@ -35,7 +41,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from generator.pdf import fontstamps, internals
+from generator.pdf import fontcache, fontstamps, internals
 
 MODULE = "weasyprint.pdf.fonts"
 # the tables WeasyPrint 70's _harfbuzz_subset drops (fontTools' path drops GSUB, GPOS, SVG)
@@ -85,6 +91,30 @@ def subset_font(hb, data: bytes, index: int, glyphs, hinting: bool,
     return face.blob.data or None
 
 
+def _program(hb, data: bytes, index: int, glyphs, hinting: bool,
+             notdef_outline: bool) -> bytes | None:
+    """The font program a guide embeds: the font's superset program when it holds every
+    glyph used (fontcache.py, computed once per worker), else a subset of its own."""
+    if not fontcache.eligible(data, notdef_outline):
+        return subset_font(hb, data, index, glyphs, hinting, notdef_outline)
+    cache = fontcache.active
+    font = cache.find(data, index, hinting) if cache is not None else None
+    if font is None:
+        superset = fontcache.superset_glyphs(hb, data, index)
+        program = subset_font(hb, data, index, superset, hinting, False) if superset \
+            else None
+        if cache is not None:
+            font = cache.add(data, index, hinting, superset, program)
+        elif program is not None and superset.issuperset(glyphs):
+            return program
+    if font is not None and font.program is not None and font.glyphs.issuperset(glyphs):
+        cache.counts["covered"] += 1
+        return font.program
+    if cache is not None:
+        cache.counts["own"] += 1
+    return subset_font(hb, data, index, glyphs, hinting, notdef_outline)
+
+
 def subset_with_uharfbuzz() -> bool:
     """Make WeasyPrint subset every embedded font through uharfbuzz (idempotent).
 
@@ -105,8 +135,8 @@ def subset_with_uharfbuzz() -> bool:
         hb = _uharfbuzz()
         if hb is None:
             return plain(self, to_unicode, hinting)
-        data = subset_font(hb, self.file_content, self.index, to_unicode, hinting,
-                           bool(self.missing))
+        data = _program(hb, self.file_content, self.index, to_unicode, hinting,
+                        bool(self.missing))
         if data is None:
             LOGGER.warning('Unable to subset "%s" with HarfBuzz', self.family)
         else:

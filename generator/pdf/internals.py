@@ -39,6 +39,7 @@ NEEDED = (
     ("pydyf", "_to_bytes"),
     ("pydyf", "Stream.data"),
     ("pydyf", "PDF.write"),
+    ("pydyf", "PDF.page_references"),
     ("pydyf", "Dictionary"),
 )
 

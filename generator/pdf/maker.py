@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import fontstamps, fontsubset, internals, tagging
+from generator.pdf import fontcache, fontstamps, fontsubset, internals, tagging
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -104,7 +104,12 @@ def _serialise_streams_once() -> None:
         return found[1]
 
     def _replayed_data(self):
-        """A page stream replayed by paintcache.py is serialised once per worker."""
+        """A page stream replayed by paintcache.py, and a font file holding a superset
+        program (fontcache.py), are serialised once per worker."""
+        fonts = fontcache.active
+        found = fonts.stream_data(self, plain_data.fget) if fonts is not None else None
+        if found is not None:
+            return found
         painted = getattr(self, "guidegen_painted", None)
         if painted is None or not self.stream or self.stream[-1] is not painted.ops:
             return plain_data.fget(self)
@@ -126,6 +131,33 @@ def _serialise_streams_once() -> None:
     write.plain = (plain_data, plain_write)  # for tests/test_pdf.py
     pydyf.Stream.data = property(data)
     pydyf.PDF.write = write
+
+
+def _page_references_once() -> None:
+    """Make ``pydyf.PDF.page_references`` build its tuple once per page count.
+
+    WeasyPrint's tagging reads ``pdf.page_references[n]`` for every structure element (a
+    few thousand per guide), and pydyf rebuilds the tuple of every page's reference at
+    each read.  Pages are only ever appended (``add_page``), so the tuple is the same
+    while their count is: the same references, built once.
+    """
+    import pydyf
+
+    plain = pydyf.PDF.page_references
+    if getattr(plain.fget, "guidegen", False):
+        return
+
+    def page_references(self):
+        kids = self.pages["Kids"]
+        found = self.__dict__.get("guidegen_page_references")
+        if found is None or found[0] is not kids or found[1] != len(kids):
+            found = (kids, len(kids), plain.fget(self))
+            self.__dict__["guidegen_page_references"] = found
+        return found[2]
+
+    prop = property(page_references)
+    prop.fget.guidegen = True
+    pydyf.PDF.page_references = prop
 
 
 class _ImageCache(dict):
@@ -153,12 +185,14 @@ class PdfMaker:
         tagging.improve_tags()  # PDF/UA: artifacts, alt text, /Lang, /Scope (tagging.py)
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
+            _page_references_once()
         self.refused: list[str] = []
         self.fetcher = make_fetcher(allowed_roots, self.refused)
         self.variant = VARIANTS[variant]
         self._css: dict[str, object] = {}
         self._css_refused: dict[int, tuple[str, ...]] = {}  # id(stylesheet) -> refused URLs
         self._images = _ImageCache()  # decoded images (logos), shared across guides
+        self.font_programs = fontcache.FontPrograms()  # each font subset once (fontcache.py)
         # WeasyPrint logs refused resources as errors; our fetcher already records them
         logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
 
@@ -196,8 +230,13 @@ class PdfMaker:
         # see document(): pages reused from another layout repeat their refusals
         self.refused.extend(dict.fromkeys(url for page in document.pages
                                           for url in getattr(page, "guidegen_refused", ())))
-        return document.write_pdf(pdf_identifier=hashlib.md5(identifier.encode()).digest(),
-                                  pdf_variant=self.variant, pdf_tags=True)
+        before, fontcache.active = fontcache.active, self.font_programs
+        try:
+            return document.write_pdf(
+                pdf_identifier=hashlib.md5(identifier.encode()).digest(),
+                pdf_variant=self.variant, pdf_tags=True)
+        finally:
+            fontcache.active = before
 
     def pdf(self, html: str, base_url: str, stylesheets: list, identifier: str) -> tuple[bytes,
                                                                                           list]:

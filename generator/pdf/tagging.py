@@ -142,6 +142,21 @@ def _patch_tree(tags) -> None:
             if isinstance(current, boxes.ParentBox):
                 pending.extend(reversed(current.children))
 
+    replaced_inside: dict[int, bool] = {}  # id(box) -> holds a replaced box; one page's
+
+    def holds_replaced(box) -> bool:
+        """``box`` or a box inside it is a replaced box (an image, an SVG).  Worked out for
+        a box's whole subtree in one pass, children first, and kept for the page (asking
+        each box alone walked its subtree again at every level of nesting)."""
+        if id(box) not in replaced_inside:
+            order = list(descendants(box))
+            for current in reversed(order):  # every box after the boxes inside it
+                children = current.children if isinstance(current, boxes.ParentBox) else ()
+                replaced_inside[id(current)] = isinstance(current, boxes.ReplacedBox) or any(
+                    replaced_inside[id(child._box if isinstance(child, AbsolutePlaceholder)
+                                       else child)] for child in children)
+        return replaced_inside[id(box)]
+
     def draws(box, tags_left) -> bool:
         return any(b in tags_left or getattr(b, "link_annotation", None) is not None
                    for b in descendants(box))
@@ -198,9 +213,11 @@ def _patch_tree(tags) -> None:
 
     def build_box_tree(box, parent, pdf, page_number, nums, annotations, tags_left):
         inner = box._box if isinstance(box, AbsolutePlaceholder) else box
+        if isinstance(inner, boxes.PageBox):  # a new page: its boxes, new ids
+            replaced_inside.clear()
         if isinstance(inner, boxes.MarginBox):
             return  # painted as Pagination artifacts: nothing to tag
-        has_replaced = any(isinstance(b, boxes.ReplacedBox) for b in descendants(inner))
+        has_replaced = holds_replaced(inner)
         if (parent["S"] == "/Link" and not isinstance(inner, table_boxes)
                 and not has_replaced):
             fold(inner, parent, pdf, page_number, nums, annotations, tags_left)

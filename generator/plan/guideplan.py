@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from generator.core.errors import Problem
+from generator.load.locales import Language, note_fallback, parse_tag
 from generator.plan.bookings import check_bookings
 from generator.plan.published import Published, follow
 from generator.plan.timeline import Calendar, Rule, Session, Timeline, plan, plan_start
@@ -46,6 +47,9 @@ class GuidePlan:
     facts: Facts
     problems: tuple[Problem, ...] = ()  # planning warnings, located at the roster given
     published: Published | None = None  # calendar identity: UIDs, SEQUENCE, what changed
+    language: Language | None = None  # what the guide is written in (None: the project's)
+    units: str = "km"  # distances: km or mi (the roster's ``units``, else the locale's)
+    catalog: str = ""  # sha256 of the language's catalog (its .po): an input of the guide
 
     @property
     def id(self) -> str:
@@ -84,8 +88,11 @@ def plan_guide(inputs: Inputs, athlete: Athlete, roster_source: str | None = Non
     Warnings are located at ``roster_source`` (default: the roster the inputs were loaded
     from, as the user named it) and the athlete's row in it.
     """
-    brand = inputs.brand_for(athlete)
-    modules = tuple(inputs.modules_for(athlete))
+    languages = inputs.project.languages
+    language = languages.for_tag(athlete.locale)
+    brand = inputs.brand_for(athlete).in_language(language.lang)
+    # the plan's rules come from the base modules: the same plan in every language
+    modules = tuple(m.in_language(language.lang) for m in inputs.modules_for(athlete))
     rules, cal = rules_of(modules), calendar_of(brand)
     issued = inputs.issue_date(athlete.id)
     first = plan_start(athlete, issued)
@@ -101,6 +108,11 @@ def plan_guide(inputs: Inputs, athlete: Athlete, roster_source: str | None = Non
     line = inputs.roster_lines.get(athlete.id)
     problems = tuple(Problem(source, line, f"{athlete.id}: {w}", severity="warning")
                      for w in timeline.warnings) + tuple(booking_problems)
+    if language.fell_back:
+        default = parse_tag(languages.default_lang).get_display_name("en")
+        problems += (Problem(source, line, note_fallback(language, default), "locale", "note",
+                             athlete.id),)
     published = follow(inputs.published.get(athlete.id), timeline, issued, inputs.context)
     return GuidePlan(athlete, brand, modules, timeline, facts_of(timeline), problems,
-                     published)
+                     published, language, athlete.units or language.units,
+                     languages.digests.get(language.lang, ""))

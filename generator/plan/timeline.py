@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+from generator.core.notes import N_, Note
 from generator.core.vocab import WEEKDAYS
 
 PHASES = ("base", "build", "peak", "taper", "race week", "recovery")
@@ -25,6 +26,19 @@ TITLES = {
     "post-race": "Light post-race recovery massage",
 }
 DAY = dt.timedelta(days=1)
+# a single session's window the plan cannot use, by side of the race
+WINDOW_PASSED = {
+    "before": N_("the plan starts %(date)s, after the %(kind)s session's window (%(lo)s-%(hi)s "
+                 "days before the race); it was left out"),
+    "after": N_("the plan starts %(date)s, after the %(kind)s session's window (%(lo)s-%(hi)s "
+                "days after the race); it was left out"),
+}
+WINDOW_CLOSED = {
+    "before": N_("no open clinic day %(lo)s-%(hi)s days before the race for the %(kind)s "
+                 "session; it was left out"),
+    "after": N_("no open clinic day %(lo)s-%(hi)s days after the race for the %(kind)s "
+                "session; it was left out"),
+}
 
 
 @dataclass(frozen=True)
@@ -223,8 +237,8 @@ def _maintenance(rule: Rule, athlete, cal: Calendar, phases, used: set, warnings
             continue  # before the plan starts (a late joiner): not a session to miss
         day, kept = _place_maintenance(nominal, slack, wishes.start, last, cal, wishes, used)
         if day is None:
-            warnings.append(f"no open clinic day for the maintenance session due "
-                            f"{nominal.isoformat()}; it was left out")
+            warnings.append(Note(N_("no open clinic day for the maintenance session due "
+                                    "%(date)s; it was left out"), date=nominal))
             continue
         if not kept:
             missed.append(day)
@@ -250,12 +264,10 @@ def _single(rule: Rule, athlete, cal: Calendar, phases, used: set, warnings: lis
     side = "before" if rule.kind == "pre-race" else "after"
     if not free:
         if all(d < wishes.start for d in days):
-            warnings.append(f"the plan starts {wishes.start.isoformat()}, after the "
-                            f"{rule.kind} session's window ({lo}-{hi} days {side} the race); "
-                            "it was left out")
+            warnings.append(Note(WINDOW_PASSED[side], date=wishes.start, kind=rule.kind,
+                                 lo=lo, hi=hi))
         else:
-            warnings.append(f"no open clinic day {lo}-{hi} days {side} the race for the "
-                            f"{rule.kind} session; it was left out")
+            warnings.append(Note(WINDOW_CLOSED[side], kind=rule.kind, lo=lo, hi=hi))
         return []
     day = (liked or free)[0]
     if wishes.days and not liked:
@@ -349,15 +361,15 @@ def plan(athlete, rules: Iterable[Rule], cal: Calendar, start: dt.date | None = 
         found = _maintenance(by_kind["maintenance"], athlete, cal, phases, used, warnings,
                              wishes, booked.slots, missed)
         if not found and not booked.extra and first > athlete.training_start:
-            warnings.append(f"the plan starts {first.isoformat()}: too late for maintenance "
-                            "sessions before the race; none are planned")
+            warnings.append(Note(N_("the plan starts %(date)s: too late for maintenance "
+                                    "sessions before the race; none are planned"), date=first))
         sessions += found
     sessions += booked.extra
     if missed:
-        names = ", ".join(WEEKDAYS[d] for d in sorted(wishes.days))
-        dates = ", ".join(d.isoformat() for d in sorted(missed))
-        warnings.append(f"{len(missed)} session(s) could not go on a preferred day ({names}) "
-                        f"and use the clinic's days: {dates}")
+        warnings.append(Note(N_("%(count)s session(s) could not go on a preferred day "
+                                "(%(days)s) and use the clinic's days: %(dates)s"),
+                             count=len(missed), days=[WEEKDAYS[d] for d in sorted(wishes.days)],
+                             dates=sorted(missed)))
     removed = tuple(sorted({s.date for s in sessions if s.date in booked.cancelled}))
     sessions = [s for s in sessions if s.date not in booked.cancelled]
     sessions.append(Session(athlete.race_date, "race", "none", None, None, "race week",

@@ -6,20 +6,19 @@ deterministic shards and progress.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
-import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.core.errors import GuidegenError, Problem, display_path
-from generator.core.parallel import cores
+from generator.core.parallel import cores, worker_pool
 from generator.core.write import remove_stale_temps, write_atomic
 from generator.load.inputs import Inputs
 from generator.pdf.coverage import missing_glyphs, notdef_problems
@@ -28,6 +27,7 @@ from generator.publish.guides import PLAN, GuideMaker
 from generator.publish.layout import OutputLayout
 from generator.publish.manifest import Manifest, input_digest, output_digest, templates_digest
 from generator.publish.saving import ManifestSaver, WriteFailure, stopped_problem
+from generator.publish.shardmerge import start_shard
 from generator.publish.shards import in_shard, parse_shard
 
 __all__ = ["Summary", "in_shard", "load_manifest", "parse_shard", "run_batch"]
@@ -76,25 +76,24 @@ class Summary:
 _MAKER: GuideMaker | None = None
 
 
+def _for_workers(inputs: Inputs) -> Inputs:
+    """The inputs less the roster and the state, which workers never read (each task
+    brings its plans): sent to every fresh worker, 50,000 runners would cost each one
+    seconds to unpickle and a copy to hold."""
+    return dataclasses.replace(inputs, athletes=[], past=[], problems=[], appointments={},
+                               issued={}, published={})
+
+
 def _init_worker(inputs: Inputs, fast: bool) -> None:
     global _MAKER
-    # what the fork inherited (the roster, every plan, the manifest) is never garbage
-    # here: left to the collector, its visits would copy every page of it into each
-    # worker (900 MB a worker at 50,000 runners, instead of what the worker itself uses)
+    # what the worker was started with (the fork server's modules, the inputs) is never
+    # garbage here: left to the collector, its visits would copy every page the fork
+    # shares into each worker, and walk the roster again and again
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    parent = os.getppid()
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    # (a worker leaves by itself when the batch is killed: core/parallel.py)
     _MAKER = GuideMaker(inputs)
     _MAKER.fast = fast
-
-
-def _exit_with(parent: int) -> None:
-    """A worker whose batch was killed (SIGKILL, OOM) would wait for work forever:
-    leave as soon as the parent is gone (a half-written temp file is cleaned later)."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
 
 
 class GuideTimeout(BaseException):
@@ -191,7 +190,10 @@ def load_manifest(layout: OutputLayout, shard: tuple[int, int] | None, root: Pat
     """The manifest of the build (or of its shard). A corrupt one has been set aside and
     reported (``problem``); it is rebuilt at once from the guide files on disk (the
     shard's runners only) and saved, so the guides of runners who left the roster are
-    still found and removed, whenever the next batch runs."""
+    still found and removed, whenever the next batch runs. A shard's first run starts
+    from the whole build's manifest (publish/shardmerge.py)."""
+    if shard is not None and (first := start_shard(layout, shard, root)) is not None:
+        return first
     path = layout.manifest(shard)
     manifest = Manifest.load(path, display_path(path, root), repair=True)
     if manifest.problem is not None:
@@ -355,25 +357,17 @@ def worker_guides() -> int:
 
 def _run_pool(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast,
               halted) -> None:
-    """Fresh workers every worker_guides() guides each: WeasyPrint's native memory
-    (Pango, HarfBuzz, fontconfig) grows slowly with every guide while Python's object
-    count stays flat, so recycling keeps a worker's peak memory bounded however long
-    the roster (tests/test_batch.py)."""
-    step = worker_guides() * jobs
+    """Each worker is replaced by a fresh one after worker_guides() guides
+    (``max_tasks_per_child``): WeasyPrint's native memory (Pango, HarfBuzz, fontconfig)
+    grows slowly with every guide while Python's object count stays flat, so recycling
+    keeps a worker's peak memory bounded however long the roster (tests/test_batch.py).
+    Workers start from a fork server that imported this module (and WeasyPrint, for
+    PDFs) once; the inputs reach each of them pickled, through ``_init_worker``."""
     size = _chunk_size(want, len(todo), jobs)
-    for start in range(0, len(todo), step):
-        if halted():
-            return
-        _run_workers(inputs, todo[start:start + step], want, formats, plan_tokens, out,
-                     jobs, done, fast, halted, size)
-
-
-def _run_workers(inputs, todo, want, formats, plan_tokens, out, jobs, done, fast, halted,
-                 size) -> None:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(inputs, fast)) as pool:
+    preload = [__name__, "weasyprint"] if "pdf" in want else [__name__]
+    with worker_pool(jobs, initializer=_init_worker, initargs=(_for_workers(inputs), fast),
+                     tasks_per_worker=max(1, worker_guides() // size),
+                     preload=preload) as pool:
         # keep a bounded number of tasks in flight: memory stays flat for huge rosters
         pending = set()
         queue = ([(plan, plan_tokens.get(plan.id) if plan_tokens else None)

@@ -101,5 +101,6 @@ class GuideMaker:
                                                f"{url} (only data: URLs and project files are "
                                                "allowed)", severity="warning"))
         if "ics" in formats:
-            result.files["ics"] = make_ics(plan, self.inputs.context)
+            result.files["ics"] = make_ics(plan, self.inputs.context,
+                                           self.renderer.plan_words(plan))
         return result

@@ -9,9 +9,8 @@ import icalendar
 
 from generator import __version__
 from generator.core.context import BuildContext
-
-PRESSURE_WORDS = {"light": "light pressure", "moderate": "moderate pressure",
-                  "firm": "firm pressure"}
+from generator.core.notes import N_
+from generator.render.words import SESSION_TITLES, Words
 
 
 def session_uid(athlete_id: str, brand_id: str, key: str) -> str:
@@ -47,29 +46,33 @@ def _when(ev: icalendar.Event, day: dt.date, time: str | None, minutes: int | No
     ev.add("dtend", start + dt.timedelta(minutes=minutes))
 
 
-def _cancelled(ev_state, athlete, brand, tz) -> icalendar.Event:
+def _cancelled(ev_state, athlete, brand, tz, words: Words) -> icalendar.Event:
     """An event that left the plan, published as cancelled (RFC 5545 STATUS:CANCELLED)."""
     ev = _event(athlete, brand, ev_state.key, _utc(ev_state.stamp), ev_state.sequence,
                 "CANCELLED")
-    ev.add("summary", f"Cancelled: {ev_state.title} ({brand.name})")
+    kind = ev_state.key.split(".")[0]
+    title = words.gettext(SESSION_TITLES[kind] if kind in SESSION_TITLES else N_("Race day"))
+    ev.add("summary", words.gettext(N_("Cancelled: %(title)s (%(clinic)s)"), title=title,
+                                    clinic=brand.name))
     _when(ev, ev_state.date, ev_state.time, ev_state.duration or 60, tz)
     ev.add("transp", "TRANSPARENT")
     return ev
 
 
-def make_ics(plan, context: BuildContext) -> bytes:
-    """A GuidePlan's timeline as an iCalendar file: each event's SEQUENCE and DTSTAMP come
-    from the plan as published (the build state), sessions that left the plan are listed
-    as cancelled."""
+def make_ics(plan, context: BuildContext, words: Words) -> bytes:
+    """A GuidePlan's timeline as an iCalendar file, its texts in ``words``' language: each
+    event's SEQUENCE and DTSTAMP come from the plan as published (the build state),
+    sessions that left the plan are listed as cancelled."""
     athlete, brand, timeline = plan.athlete, plan.brand, plan.timeline
+    _ = words.gettext
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//guidegen//guidegen {__version__}//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     # X- properties are TEXT (RFC 5545 3.8.8.2): escape commas, semicolons, newlines
-    cal.add("x-wr-calname", icalendar.vText(f"{athlete.race_name}: recovery plan "
-                                            f"({brand.name})"))
+    cal.add("x-wr-calname", icalendar.vText(_(N_("%(race)s: recovery plan (%(clinic)s)"),
+                                              race=athlete.race_name, clinic=brand.name)))
     cal.add("x-wr-timezone", brand.timezone)
     tz = ZoneInfo(brand.timezone)
     fallback = context.stamp(timeline.training_start)
@@ -80,30 +83,35 @@ def make_ics(plan, context: BuildContext) -> bytes:
                     _utc(state.stamp) if state and state.stamp else fallback,
                     state.sequence if state else 0, "CONFIRMED")
         if s.kind == "race":
-            ev.add("summary", f"Race day: {athlete.race_name}")
+            ev.add("summary", _(N_("Race day: %(race)s"), race=athlete.race_name))
             _when(ev, s.date, None, None, tz)
             ev.add("transp", "TRANSPARENT")
-            ev.add("description", f"Good luck, {athlete.name}! No massage today. "
-                   f"Book your post-race session: {brand.booking_url}")
-            ev.add("categories", ["Race"])
+            ev.add("description", _(N_("Good luck, %(name)s! No massage today. Book your "
+                                       "post-race session: %(url)s"),
+                                    name=athlete.name, url=brand.booking_url))
+            ev.add("categories", [_(N_("Race"))])
         else:
-            ev.add("summary", f"{s.title} ({brand.name})")
+            title = words.session_title(s)
+            ev.add("summary", f"{title} ({brand.name})")
             _when(ev, s.date, s.time, s.duration, tz)
             ev.add("transp", "OPAQUE")
             ev.add("location", brand.address)
-            ev.add("description", f"{s.title}, {PRESSURE_WORDS[s.pressure]}, "
-                   f"{s.duration} minutes ({s.phase} phase). Book or change: "
-                   f"{brand.booking_url}")
+            ev.add("description", _(N_("%(title)s, %(pressure)s pressure, %(minutes)s minutes "
+                                       "(%(phase)s phase). Book or change: %(url)s"),
+                                    title=title, pressure=words.pressure(s.pressure),
+                                    minutes=s.duration, phase=words.phase(s.phase),
+                                    url=brand.booking_url))
             ev.add("url", brand.booking_url)
-            ev.add("categories", ["Sports massage"])
+            ev.add("categories", [_(N_("Sports massage"))])
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"Tomorrow: {s.title} at {s.time}")
+            alarm.add("description", _(N_("Tomorrow: %(title)s at %(time)s"), title=title,
+                                       time=words.time(s.time)))
             alarm.add("trigger", dt.timedelta(days=-1))
             ev.add_component(alarm)
         cal.add_component(ev)
     for gone in (published.cancelled if published else ()):
-        cal.add_component(_cancelled(gone, athlete, brand, tz))
+        cal.add_component(_cancelled(gone, athlete, brand, tz, words))
     # a VTIMEZONE covering just the plan (plus a year's margin), not 1970-2038
     first = timeline.sessions[0].date - dt.timedelta(days=366)
     last = timeline.sessions[-1].date + dt.timedelta(days=366)

@@ -94,7 +94,9 @@ def input_digest(plan, templates_digest: str, config_json: str, context) -> str:
         json.dumps(plan.timeline.to_dict(), sort_keys=True),
         json.dumps(plan.published.to_state() if plan.published else None, sort_keys=True),
         plan.brand.digest,
-        *(f"{m.slug}:{m.digest}" for m in plan.modules),
+        *(f"{m.slug}:{m.digest}" for m in plan.modules),  # translated: base and translation
+        # the language: its tag (dates, clock), units, and the catalog of its strings
+        f"{plan.language.tag if plan.language else ''}:{plan.units}:{plan.catalog}",
         templates_digest,
         config_json,
         context.key,

@@ -10,18 +10,21 @@ from pathlib import Path
 from generator.core.errors import GuidegenError, Problem, display_path
 from generator.core.write import os_error_text, write_atomic
 from generator.publish.layout import OutputLayout
+from generator.render.pagecache import PageCache
 from generator.render.site import SiteNotBuilt, render_site
 
 WRITE_THREADS = 4  # site files written at once
 LISTED_FAILURES = 10  # files that could not be written, listed one by one (then counted)
 
 
-def build_site(inputs, renderer, layout: OutputLayout) -> list[Problem]:
+def build_site(inputs, renderer, layout: OutputLayout,
+               cache: PageCache | None = None) -> list[Problem]:
     """Render the site and write it to ``OUT/site/``; files the site no longer makes are
     removed (``plans/`` excepted: it belongs to the guide build). A template error becomes
-    a located problem rather than an exception."""
+    a located problem rather than an exception. ``cache``: pages rendered before
+    (render/pagecache.py), saved once the site is written."""
     try:
-        files, problems = render_site(inputs, renderer)
+        files, problems = render_site(inputs, renderer, cache)
     except GuidegenError as exc:
         path = display_path(Path(exc.path), inputs.project.root) if exc.path else "templates"
         return [SiteNotBuilt(path, exc.line, exc.message)]
@@ -54,4 +57,6 @@ def build_site(inputs, renderer, layout: OutputLayout) -> list[Problem]:
         problems.append(SiteNotBuilt(display_path(site, root), None,
                                      "no file of the site could be written"))
     layout.prune(site_keep=set(files))
+    if cache is not None:
+        cache.save()
     return problems

@@ -4,16 +4,14 @@ guide, from the GuidePlan: what ``{{ race.name }}`` says in their HTML, PDF and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from generator.load.modulevars import BY_NAME, DISTANCE_LABELS, nest
+from generator.load.modulevars import BY_NAME, VARIABLES, nest
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from generator.plan.guideplan import GuidePlan
     from generator.plan.timeline import Session
+    from generator.render.words import Words
 
 
 def first_name(name: str) -> str:
@@ -23,16 +21,24 @@ def first_name(name: str) -> str:
     return words[0] if words else name
 
 
-def guide_values(plan: GuidePlan, date_long: Callable[[dt.date], str]) -> dict:
-    """Every declared variable's value for ``plan``'s runner (``date_long``: how the guide
-    writes dates). A session the plan does not have reads as on the site."""
+def neutral_words(words: Words, clinic: str | None = None) -> dict:
+    """The site's neutral wording of every variable, in ``words``' language."""
+    flat = {v.name: words.gettext(v.neutral) for v in VARIABLES}
+    if clinic is not None:
+        flat["clinic.name"] = clinic
+    return nest(flat)
+
+
+def guide_values(plan: GuidePlan, words: Words) -> dict:
+    """Every declared variable's value for ``plan``'s runner, written in the guide's
+    language. A session the plan does not have reads as on the site."""
     athlete = plan.athlete
     flat = {
         "runner.first_name": first_name(athlete.name),
         "runner.name": athlete.name,
         "race.name": athlete.race_name,
-        "race.date": date_long(athlete.race_date),
-        "race.distance_label": DISTANCE_LABELS[athlete.distance],
+        "race.date": words.date_long(athlete.race_date),
+        "race.distance_label": words.distance_label(athlete.distance),
         "race.distance": athlete.distance,
         "clinic.name": plan.brand.name,
     }
@@ -40,8 +46,10 @@ def guide_values(plan: GuidePlan, date_long: Callable[[dt.date], str]) -> dict:
                                            "post_race": plan.facts.post_race}
     for key, session in sessions.items():
         date, time = f"sessions.{key}.date", f"sessions.{key}.time"
-        flat[date] = date_long(session.date) if session else BY_NAME[date].neutral
-        flat[time] = session.time if session and session.time else BY_NAME[time].neutral
+        flat[date] = (words.date_long(session.date) if session
+                      else words.gettext(BY_NAME[date].neutral))
+        flat[time] = (words.time(session.time) if session and session.time
+                      else words.gettext(BY_NAME[time].neutral))
     missing = BY_NAME.keys() - flat.keys()
     assert not missing, f"no value for {sorted(missing)}"  # a variable declared, not given
     return nest(flat)

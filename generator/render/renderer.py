@@ -19,27 +19,22 @@ from markupsafe import Markup
 
 from generator.core.context import BuildContext
 from generator.core.errors import Problem, RenderError, display_path
+from generator.core.notes import N_
 from generator.load.content import shift_headings
 from generator.load.project import shipped_dir
 from generator.render.modulevalues import guide_values
 from generator.render.textlang import text_lang
+from generator.render.words import Words
 
 if TYPE_CHECKING:  # the site renders no guides: it needs no planner
+    from generator.load.locales import Language
     from generator.plan.guideplan import GuidePlan
 
-DISCLAIMER = (
+DISCLAIMER = N_(
     "This guide is general information about sports massage, not medical advice. "
     "Ask your doctor or clinician before changing your training or treatment, "
     "and stop any session that hurts."
 )
-
-
-def date_long(d: dt.date) -> str:
-    return f"{d:%A} {d.day} {d:%B %Y}"
-
-
-def date_short(d: dt.date) -> str:
-    return f"{d.day} {d:%b}"
 
 
 def date_iso(d: dt.date) -> str:
@@ -169,10 +164,25 @@ class Renderer:
         self.templates_dir = templates_dir
         self.project = project
         self.context = context or BuildContext.from_env()
-        self._envs: dict[str | None, jinja2.Environment] = {}
+        self._envs: dict[tuple, jinja2.Environment] = {}
+        self._words: dict[tuple, Words] = {}
 
-    def env(self, brand=None) -> jinja2.Environment:
-        key = brand.id if brand is not None else None
+    def words(self, language: Language | None = None, units: str | None = None) -> Words:
+        """How a guide in ``language`` (default: the project's) writes: catalog, dates."""
+        language = language or self.project.languages.default_language()
+        key = (language, units)
+        if key not in self._words:
+            self._words[key] = Words.of(self.project, language, units)
+        return self._words[key]
+
+    def plan_words(self, plan: GuidePlan) -> Words:
+        return self.words(plan.language, plan.units)
+
+    def env(self, brand=None, words: Words | None = None) -> jinja2.Environment:
+        """One environment per (brand, language): the brand's templates first, the
+        language's catalog and date formats installed."""
+        words = words or self.words()
+        key = (brand.id if brand is not None else None, words)
         if key not in self._envs:
             paths = [str(self.templates_dir)]
             if brand is not None and brand.templates_dir is not None:
@@ -189,15 +199,20 @@ class Renderer:
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
                 bytecode_cache=_COMPILED,
+                extensions=["jinja2.ext.i18n"],
             )
-            env.filters.update(date_long=date_long, date_short=date_short, date_iso=date_iso,
-                               css_string=css_string, text_lang=text_lang)
+            env.policies["ext.i18n.trimmed"] = True  # {% trans %} text: whitespace collapsed
+            env.install_gettext_translations(words.t, newstyle=True)
+            env.filters.update(words.filters(), date_iso=date_iso, css_string=css_string,
+                               text_lang=text_lang)
+            env.globals.update(lang=words.language.tag, dir=words.language.direction,
+                               words=words)
             self._envs[key] = env
         return self._envs[key]
 
-    def render(self, name: str, context: dict, brand=None) -> str:
+    def render(self, name: str, context: dict, brand=None, words: Words | None = None) -> str:
         try:
-            template = self.env(brand).get_template(name)
+            template = self.env(brand, words).get_template(name)
             return template.render(context)
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(f"template syntax error: {exc.message}",
@@ -234,7 +249,8 @@ class Renderer:
         for s in timeline.sessions:
             if s.module:
                 kinds.setdefault(s.module, []).append(s.kind)
-        values = guide_values(plan, date_long)
+        words = self.plan_words(plan)
+        values = guide_values(plan, words)
         gms = [GuideModule(m.slug, m.title, m.summary, Markup(shift_headings(m.html, 1)),
                            tuple(dict.fromkeys(kinds.get(m.slug, ()))),
                            m.slug in kinds, 0)
@@ -245,7 +261,8 @@ class Renderer:
         gms = [replace(g, index=i) for i, g in enumerate(gms, 1)]
         return dict(
             mode=mode,
-            lang=athlete.locale or settings.language,
+            lang=words.language.tag,
+            dir=words.language.direction,
             project=settings,
             brand=brand,
             athlete=athlete,
@@ -255,7 +272,7 @@ class Renderer:
             visual=visual_timeline(timeline),
             qr_svg=qr_svg(brand.booking_url, brand.colors.text),
             qr_uri=qr_uri(brand.booking_url, brand.colors.text),
-            disclaimer=DISCLAIMER,
+            disclaimer=words.gettext(DISCLAIMER),
             build_date=self.context.build_date,
             changes=plan.published.changes if plan.published else (),  # "What changed"
             links={},  # the plan page's own URLs (see guide_html)
@@ -269,7 +286,7 @@ class Renderer:
         (``webcal_url``), for the private page."""
         ctx = self.guide_context(plan, mode, part, pdf_pages)
         ctx["links"] = links or {}
-        return self.render("guide.html.j2", ctx, plan.brand)
+        return self.render("guide.html.j2", ctx, plan.brand, self.plan_words(plan))
 
 
 def check_templates(renderer: Renderer, inputs, plans: list[GuidePlan]) -> list[Problem]:

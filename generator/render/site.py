@@ -14,7 +14,6 @@ import datetime as dt
 import html
 import json
 import struct
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,20 +22,22 @@ import jinja2
 from markupsafe import Markup
 
 from generator.core.errors import Problem
-from generator.core.parallel import pmap
-from generator.core.vocab import DAY_NAMES
+from generator.core.notes import N_
+from generator.core.vocab import WEEKDAYS
 from generator.load.brands import Brand, contrast, rgb
 from generator.load.content import Module
 from generator.load.gitdates import last_commit_dates
-from generator.load.modulevars import neutral_values
+from generator.render.modulevalues import neutral_words
+from generator.render.pagecache import PageCache, render_pages
 from generator.render.renderer import DISCLAIMER
+from generator.render.sitelangs import Alternates
+from generator.render.sitexml import feed, sitemap
+from generator.render.words import Words
 
 PLANS = "plans"  # private plan pages: never linked, listed or pruned by the site
 PLANS_INDEX = f"{PLANS}/index.html"  # an empty page, so no web server lists the folder
 ABOUT = "about"
 RESERVED_SLUGS = {ABOUT, "assets", PLANS}
-ATOM_NS = "http://www.w3.org/2005/Atom"
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # A page renders in about 0.3 ms: below this many pages, forking workers (and copying
 # their memory on write) costs more than it saves (measured on 2 cores).
 RENDER_MIN_PAGES = 800
@@ -77,45 +78,51 @@ def site_brand(inputs) -> Brand | None:
     return inputs.brands.get(settings.site_brand or settings.default_brand)
 
 
-def site_modules(inputs) -> tuple[list[Module], list[Problem]]:
-    """Modules published on the site, in order; a slug that clashes with a site path is an
-    error (its page would overwrite the about page or the assets)."""
+def site_modules(inputs, words: Words) -> tuple[list[Module], list[Problem]]:
+    """Modules published on the site in ``words``' language, in order (a module with no
+    translation into it is left out of that language's site); a slug that clashes with a
+    site path is an error (its page would overwrite the about page or the assets)."""
     chosen, problems = [], []
     brand = site_brand(inputs)  # the site speaks to no runner: neutral module variables
-    values = neutral_values(brand.name if brand is not None else None)
+    values = neutral_words(words, brand.name if brand is not None else None)
+    lang, default = words.language.lang, inputs.project.languages.default_lang
     for m in inputs.modules:
-        if not m.on_site:
+        if not m.on_site or (lang != default and lang not in m.translations):
             continue
         if m.slug in RESERVED_SLUGS:
             problems.append(Problem(m.source, None, f"slug {m.slug!r} is reserved for the site "
                                     f"({', '.join(sorted(RESERVED_SLUGS))}); choose another",
                                     "slug"))
             continue
-        chosen.append(m.with_values(values))
+        chosen.append(m.in_language(lang).with_values(values))
     return chosen, problems
 
 
-def site_pages(inputs, modules: list[Module]) -> list[Page]:
-    settings = inputs.project.settings
-    brand = site_brand(inputs)
-    pages = [Page("", "site/index.html.j2", settings.title,
-                  settings.description or brand.tagline or settings.title, "website")]
+def site_pages(inputs, modules: list[Module], words: Words) -> list[Page]:
+    title, description = inputs.project.site_text(words.language.lang)
+    brand = site_brand(inputs).in_language(words.language.lang)
+    _ = words.gettext
+    pages = [Page("", "site/index.html.j2", title, description or brand.tagline or title,
+                  "website")]
     pages += [Page(f"{m.slug}/", "site/module.html.j2", m.title,
-                   m.summary or settings.description, "article", m) for m in modules]
-    about = brand.tagline or f"About {brand.name}: contact, opening days and booking."
-    pages.append(Page(f"{ABOUT}/", "site/about.html.j2", f"About {brand.name} and booking",
-                      f"{about} Book a sports massage at {brand.name}.", "website"))
+                   m.summary or description, "article", m) for m in modules]
+    about = brand.tagline or _(N_("About %(clinic)s: contact, opening days and booking."),
+                               clinic=brand.name)
+    pages.append(Page(f"{ABOUT}/", "site/about.html.j2",
+                      _(N_("About %(clinic)s and booking"), clinic=brand.name),
+                      about.rstrip(".") + ". " + _(N_("Book a sports massage at %(clinic)s."),
+                                      clinic=brand.name), "website"))
     return pages
 
 
-def days_text(days) -> str:
+def days_text(days, words: Words) -> str:
     """['mon'..'sat'] -> 'Monday to Saturday'; ['tue', 'thu'] -> 'Tuesday and Thursday'."""
-    order = list(DAY_NAMES)
+    order = list(WEEKDAYS)
     idx = sorted(order.index(d) for d in days)
     if len(idx) >= 3 and idx == list(range(idx[0], idx[-1] + 1)):
-        return f"{DAY_NAMES[order[idx[0]]]} to {DAY_NAMES[order[idx[-1]]]}"
-    names = [DAY_NAMES[order[i]] for i in idx]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return words.gettext(N_("%(first)s to %(last)s"), first=words.weekday(order[idx[0]]),
+                             last=words.weekday(order[idx[-1]]))
+    return words.join(words.weekday(order[i]) for i in idx)
 
 
 def mix(colour: str, background: str, amount: float) -> str:
@@ -172,20 +179,40 @@ def json_ld(data: dict) -> Markup:
     return Markup(text)
 
 
+class SiteText:
+    """The project settings as one language's site shows them: its own title and
+    description (``[translations.<lang>]`` in guidegen.toml), the rest as configured."""
+
+    def __init__(self, settings, title: str, description: str):
+        self._settings, self.title, self.description = settings, title, description
+
+    def __getattr__(self, name):
+        return getattr(self._settings, name)
+
+
 class SiteRenderer:
     """Renders every public file of the site into a {relative path: bytes} mapping."""
 
-    def __init__(self, inputs, renderer):
+    def __init__(self, inputs, renderer, words: Words | None = None,
+                 alternates: Alternates | None = None):
         self.inputs = inputs
         self.renderer = renderer
+        self.cache: PageCache | None = None  # pages rendered before (render/pagecache.py)
         self.settings = inputs.project.settings
+        self.words = words or renderer.words()
+        self.language = self.words.language
+        default = inputs.project.languages.default_lang
+        self.prefix = "" if self.language.lang == default else f"{self.language.lang}/"
         self.base = self.settings.base_url
-        self.brand = site_brand(inputs)
+        self.title, self.description = inputs.project.site_text(self.language.lang)
+        self.brand = site_brand(inputs).in_language(self.language.lang)
+        self.alternates = alternates or Alternates(self.base, {})
+        self.pages: list[Page] = []
         self.logo_name = "logo" + Path(self.brand.logo).suffix.lower()
         # the same for every page: computed once, not 500 times
         self._org = self.organization()
         self._palette = palette(self.brand)
-        self._open_days = days_text(self.brand.open_days)
+        self._open_days = days_text(self.brand.open_days, self.words)
         self._near: tuple[list[Page] | None, dict[int, tuple]] = (None, {})
         self._dates: dict[str, dt.datetime | None] = {}  # module slug -> last changed
 
@@ -212,7 +239,7 @@ class SiteRenderer:
         return self.renderer.context.source_date
 
     def url(self, path: str) -> str:
-        return self.base + path
+        return self.base + self.prefix + path
 
     def organization(self) -> dict:
         b = self.brand
@@ -232,13 +259,13 @@ class SiteRenderer:
                 else "AboutPage")
         data = {"@context": "https://schema.org", "@type": kind, "url": url,
                 "name": page.title, "description": page.description,
-                "inLanguage": self.settings.language}
+                "inLanguage": self.language.tag}
         if page.module is not None:
             data.update({"headline": page.title,
                          "mainEntityOfPage": url, "keywords": list(page.module.tags),
                          "author": self._org, "publisher": self._org,
-                         "isPartOf": {"@type": "WebSite", "name": self.settings.title,
-                                      "url": self.base}})
+                         "isPartOf": {"@type": "WebSite", "name": self.title,
+                                      "url": self.url("")}})
             if date is not None:
                 data["datePublished"] = data["dateModified"] = date.isoformat()
         elif page.path == "":
@@ -260,16 +287,23 @@ class SiteRenderer:
 
     def context(self, page: Page | None, root: str, modules: list[Module], pages) -> dict:
         b = self.brand
+        site_root = root + "../" * self.prefix.count("/")  # where the assets are
         ctx = dict(
-            lang=self.settings.language, site=self.settings, brand=b, page=page, root=root,
-            home=root or "./", modules=modules, disclaimer=DISCLAIMER,
+            lang=self.language.tag, dir=self.language.direction,
+            site=SiteText(self.settings, self.title, self.description), brand=b, page=page,
+            root=root, site_root=site_root,
+            home=root or "./", modules=modules, disclaimer=self.words.gettext(DISCLAIMER),
             build_date=self.renderer.context.build_date,
-            logo=f"{root}assets/{self.logo_name}", open_days=self._open_days,
+            logo=f"{site_root}assets/{self.logo_name}", open_days=self._open_days,
             palette=self._palette,
-            canonical=None, jsonld=None, prev=None, next=None,
+            show_tags=not self.prefix,  # tags are the content's own words: not translated
+            canonical=None, jsonld=None, prev=None, next=None, alternates=[],
+            x_default=None,
         )
         if page is not None:
-            ctx.update(canonical=self.url(page.path), jsonld=json_ld(self.structured_data(page)))
+            ctx.update(canonical=self.url(page.path), jsonld=json_ld(self.structured_data(page)),
+                       alternates=self.alternates.of(page.path, self.language.lang),
+                       x_default=self.alternates.x_default(page.path))
             if page.module is not None:
                 ctx["prev"], ctx["next"] = self.neighbours(page, pages)
         return ctx
@@ -277,109 +311,73 @@ class SiteRenderer:
     def compile_templates(self, names: set[str]) -> None:
         """Compile the templates once, here, rather than in every forked worker. Errors
         are left for rendering to report, located, as usual."""
-        env = self.renderer.env(self.brand)
+        env = self.renderer.env(self.brand, self.words)
         for name in sorted(names):
             try:
                 env.get_template(name)
             except jinja2.TemplateError:
                 pass
 
-    def render(self) -> tuple[dict[str, bytes], list[Problem]]:
-        modules, problems = site_modules(self.inputs)
-        self.date_modules(modules)
-        if not modules:
+    def prepare(self) -> list[Problem]:
+        """This language's modules and pages (:attr:`pages`), before anything renders:
+        every language's page list is needed for the alternates of each page."""
+        self.modules, problems = site_modules(self.inputs, self.words)
+        self.date_modules(self.modules)
+        if not self.modules and not self.prefix:
             problems.append(Problem(self.settings.content_dir, None, "no module is published "
                                     "on the site (audience: site, draft: false)",
                                     severity="warning"))
-        pages = site_pages(self.inputs, modules)
+        self.pages = site_pages(self.inputs, self.modules, self.words)
+        return problems
+
+    def render(self) -> dict[str, bytes]:
+        """This language's pages and feed; the default language also writes the files
+        all languages share (assets, 404 page, robots.txt)."""
+        modules, pages = self.modules, self.pages
         files: dict[str, bytes] = {}
         self.compile_templates({page.template for page in pages} | {"site/404.html.j2"})
         global _RENDERING
         _RENDERING = (self, modules, pages)  # inherited by forked workers (see pmap)
         try:
-            rendered = pmap(_render_page, range(len(pages)), min_items=RENDER_MIN_PAGES)
+            rendered = render_pages(self.cache, len(pages), _render_page,
+                                    min_items=RENDER_MIN_PAGES)
         finally:
             _RENDERING = None
         for page, data in zip(pages, rendered, strict=True):
-            files[page.file] = data
+            files[self.prefix + page.file] = data
+        files[self.prefix + "feed.xml"] = feed(self)
+        if self.prefix:
+            return files
         # the 404 page is served at any depth: links are absolute paths from base_url
         ctx = self.context(None, urlsplit(self.base).path, modules, pages)
-        files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand).encode()
+        files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand,
+                                                 self.words).encode()
         files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
         files["favicon.ico"] = favicon_ico(self.brand.colors.primary)
         files[f"assets/{self.logo_name}"] = self.brand.logo_bytes  # an SVG logo sanitised
-        files[PLANS_INDEX] = plans_index(self.settings.language)
-        files["sitemap.xml"] = self.sitemap(pages)
-        files["feed.xml"] = self.feed(pages)
+        files[PLANS_INDEX] = plans_index(self.language.tag)
         files["robots.txt"] = (f"User-agent: *\nAllow: /\nDisallow: /{PLANS}/\n\n"
                                f"Sitemap: {self.url('sitemap.xml')}\n").encode()
-        return files, problems
-
-    def sitemap(self, pages: list[Page]) -> bytes:
-        urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-        for page in pages:
-            url = ET.SubElement(urlset, "url")
-            ET.SubElement(url, "loc").text = self.url(page.path)
-            date = self.page_date(page)
-            if date is not None:
-                ET.SubElement(url, "lastmod").text = date.date().isoformat()
-        return _xml(urlset)
-
-    def feed(self, pages: list[Page]) -> bytes:
-        fallback = self.renderer.context.site_date
-        dates = {p.module.slug: self._dates.get(p.module.slug) or fallback
-                 for p in pages if p.module is not None}
-        updated = _atom_date(max(dates.values(), default=fallback))
-        feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": self.settings.language})
-        ET.SubElement(feed, "id").text = self.base
-        ET.SubElement(feed, "title").text = self.settings.title
-        if self.settings.description:
-            ET.SubElement(feed, "subtitle").text = self.settings.description
-        ET.SubElement(feed, "updated").text = updated
-        ET.SubElement(ET.SubElement(feed, "author"), "name").text = self.brand.name
-        ET.SubElement(feed, "link", {"rel": "self", "type": "application/atom+xml",
-                                     "href": self.url("feed.xml")})
-        ET.SubElement(feed, "link", {"rel": "alternate", "type": "text/html",
-                                     "href": self.base})
-        for page in pages:
-            if page.module is None:
-                continue
-            entry = ET.SubElement(feed, "entry")
-            ET.SubElement(entry, "id").text = self.url(page.path)
-            ET.SubElement(entry, "title").text = page.title
-            ET.SubElement(entry, "updated").text = _atom_date(dates[page.module.slug])
-            ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html",
-                                          "href": self.url(page.path)})
-            ET.SubElement(entry, "summary").text = page.description
-            ET.SubElement(entry, "content", {"type": "html"}).text = page.module.html
-            for tag in page.module.tags:
-                ET.SubElement(entry, "category", {"term": tag})
-        return _xml(feed)
+        return files
 
 
 _RENDERING = None  # (builder, modules, pages) while SiteBuilder.render runs
 
 
-def _render_page(index: int) -> bytes:
-    """One page of the site; a module-level function so pmap can fork workers for it."""
+def _render_page(index: int, key: bool = False):
+    """One page of the site, or with ``key`` its key in the page cache (what rendering it
+    reads: render/pagecache.py); a module-level function so pmap can fork workers for it."""
     builder, modules, pages = _RENDERING
     page = pages[index]
     ctx = builder.context(page, page.root, modules, pages)
-    return builder.renderer.render(page.template, ctx, builder.brand).encode()
+    if key:
+        env = builder.renderer.env(builder.brand, builder.words)
+        return builder.cache.key(env, builder.inputs.project, page.template, ctx)
+    return builder.renderer.render(page.template, ctx, builder.brand, builder.words).encode()
 
 
-def _atom_date(date: dt.datetime) -> str:
-    return date.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def _xml(root: ET.Element) -> bytes:
-    """Serialise with the namespace as a plain ``xmlns`` attribute on unqualified tags:
-    the same document, without ElementTree's global prefix registry."""
-    ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def render_site(inputs, renderer) -> tuple[dict[str, bytes], list[Problem]]:
+def render_site(inputs, renderer, cache: PageCache | None = None
+                ) -> tuple[dict[str, bytes], list[Problem]]:
     """Every public file, in memory. No site brand -> one error, no files."""
     settings = inputs.project.settings
     if site_brand(inputs) is None:
@@ -387,4 +385,14 @@ def render_site(inputs, renderer) -> tuple[dict[str, bytes], list[Problem]]:
         key = "site_brand" if settings.site_brand else "default_brand"
         return {}, [SiteNotBuilt("guidegen.toml", None, f"the site brand {name!r} did not load; "
                             "the site was not built", key)]
-    return SiteRenderer(inputs, renderer).render()
+    languages = inputs.project.languages
+    builders = [SiteRenderer(inputs, renderer, renderer.words(languages.language(lang)))
+                for lang in languages.all]
+    problems = [p for i, b in enumerate(builders) for p in b.prepare() if i == 0]
+    alternates = Alternates.collect(builders)
+    files: dict[str, bytes] = {}
+    for builder in builders:
+        builder.alternates, builder.cache = alternates, cache
+        files.update(builder.render())
+    files["sitemap.xml"] = sitemap(builders)
+    return files, problems

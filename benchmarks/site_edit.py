@@ -1,0 +1,259 @@
+"""The site side by side with Hugo and Pelican: a cold build, a rebuild with nothing
+changed, and a rebuild after editing one module, on one generated content tree.
+
+    python benchmarks/site_edit.py                  # 500 modules, 5 rounds
+    python benchmarks/site_edit.py --modules 2000 --rounds 3
+
+The same Markdown (seeded: six paragraphs and a list per module) is written three times:
+as guidegen modules (in a project with the example's templates and brands, one language
+like the other two), as Pelican articles and as Hugo pages (a minimal layout: title,
+summary, body, previous/next; Hugo also makes its sitemap, RSS and taxonomy pages). Each
+round runs, in turn: guidegen cold (empty output folder, no cache), Pelican cold
+(``--delete-output-directory``), Hugo cold (empty ``public/``), guidegen again with
+nothing changed, guidegen after one module's body changed (a different module each
+round), and the same edit seen by ``guidegen serve`` (its rebuild timed in its process,
+as its console line reports it). The rounds alternate so that a noisy spell on the
+machine hits every tool; each keeps its best wall time and its best CPU time (all cores:
+steadier than wall time on a busy machine; Hugo spreads its work over threads).
+``make bench`` runs this through ``benchmarks/run.py`` (``hugo`` comes from apt there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ROUNDS = 5
+WORDS = ("massage runner recovery calves tissue circulation taper marathon session "
+         "pressure therapist training load soreness sleep hydration stride").split()
+HUGO_LAYOUTS = {
+    "_default/baseof.html": (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>{{ .Title }} · {{ .Site.Title }}</title>\n"
+        '<meta name="description" content="{{ .Params.summary }}">'
+        '<link rel="canonical" href="{{ .Permalink }}"></head>\n'
+        '<body><header><a href="{{ "/" | relURL }}">Home</a></header>'
+        '<main>{{ block "main" . }}{{ end }}</main></body></html>\n'),
+    "_default/single.html": (
+        '{{ define "main" }}<article><h1>{{ .Title }}</h1>'
+        "{{ with .Params.summary }}<p>{{ . }}</p>{{ end }}{{ .Content }}\n<nav>"
+        '{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}'
+        '{{ with .NextInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}'
+        "</nav></article>{{ end }}\n"),
+    "_default/list.html": (
+        '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}'
+        '<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Params.summary }}</li>'
+        "{{ end }}</ul>{{ end }}\n"),
+}
+HUGO_LAYOUTS["index.html"] = HUGO_LAYOUTS["_default/list.html"]
+
+
+GUIDEGEN_TOML = """[project]
+title = "Race Recovery Guides"
+description = "Personalised marathon recovery guides."
+base_url = "https://guides.example.org/"
+default_brand = "harbour"
+site_brand = "harbour"
+"""
+
+
+def module_texts(n: int, seed: int = 3):
+    """(slug, title, summary, body) of ``n`` modules, the same on every run."""
+    rnd = random.Random(seed)
+    for i in range(n):
+        paras = "\n\n".join(" ".join(rnd.choice(WORDS) for _ in range(80)) + "."
+                            for _ in range(6))
+        body = f"## Section one\n\n{paras}\n\n## Section two\n\n- point a\n- point b\n"
+        yield f"m{i:03d}", f"Module {i:03d} {rnd.choice(WORDS)}", f"Summary of module {i}.", body
+
+
+def write_projects(tmp: Path, modules: int) -> dict[str, Path]:
+    """The guidegen project, the Pelican and the Hugo site, with the same modules."""
+    gg, pel, hugo = tmp / "site-project", tmp / "pelican", tmp / "hugo"
+    gg.mkdir(parents=True)
+    for name in ("templates", "brands"):  # one language, like the other two sites
+        shutil.copytree(ROOT / name, gg / name)
+    (gg / "guidegen.toml").write_text(GUIDEGEN_TOML, encoding="utf-8")
+    for folder in (gg / "content", pel / "content", hugo / "content"):
+        folder.mkdir(parents=True)
+    for i, (slug, title, summary, body) in enumerate(module_texts(modules)):
+        (gg / "content" / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\norder: {i}\nsummary: {summary}\n---\n{body}",
+            encoding="utf-8")
+        (pel / "content" / f"{slug}.md").write_text(
+            f"Title: {title}\nDate: 2027-01-01\nSlug: {slug}\nSummary: {summary}\n\n{body}",
+            encoding="utf-8")
+        # a past date: Hugo leaves out pages dated in the future
+        (hugo / "content" / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\nweight: {i}\nsummary: {summary}\ndate: 2026-01-01\n---\n"
+            f"{body}", encoding="utf-8")
+    (pel / "conf.py").write_text(
+        "SITENAME='Bench'\nSITEURL=''\nTIMEZONE='UTC'\nDEFAULT_LANG='en'\n"
+        "LOAD_CONTENT_CACHE=False\nRELATIVE_URLS=True\n", encoding="utf-8")
+    (hugo / "hugo.toml").write_text('baseURL = "https://example.org/"\nlanguageCode = "en"\n'
+                                    'title = "Bench"\n', encoding="utf-8")
+    for name, text in HUGO_LAYOUTS.items():
+        (hugo / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (hugo / "layouts" / name).write_text(text, encoding="utf-8")
+    return {"guidegen": gg, "pelican": pel, "hugo": hugo}
+
+
+def bench_env() -> dict[str, str]:
+    """The environment the tools run in: as installed, Python reads compiled bytecode
+    (``PYTHONDONTWRITEBYTECODE``, set in some shells and CI images, would make every run
+    compile guidegen's and Pelican's modules anew: a cost no user pays twice)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.setdefault("SOURCE_DATE_EPOCH", "1790000000")
+    return env
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children) of ``cmd``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          check=False, env=bench_env())
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n"
+                         + done.stderr.decode("utf-8", "replace")[-800:])
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def edit(project: Path, index: int, modules: int) -> None:
+    """Change one module's body (a sentence appended): its page and the feed change."""
+    path = project / "content" / f"m{(modules // 2 + index) % modules:03d}.md"
+    path.write_text(path.read_text(encoding="utf-8") + f"\nEdited in round {index}.\n",
+                    encoding="utf-8")
+
+
+SERVE_CODE = """
+import resource, shutil, sys, time
+from pathlib import Path
+from generator.serve import Preview
+root, slug = Path(sys.argv[1]), sys.argv[2]
+preview = Preview(root)
+preview.rebuild({"config"})
+path = root / "content" / f"{slug}.md"
+path.write_text(path.read_text(encoding="utf-8") + "\\nEdited in the preview.\\n",
+                encoding="utf-8")
+start, cpu = time.perf_counter(), time.process_time()
+preview.rebuild({"content"})
+print(time.perf_counter() - start, time.process_time() - cpu)
+shutil.rmtree(preview.out, ignore_errors=True)
+"""
+
+
+def serve_edit(project: Path, slug: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``guidegen serve``'s rebuild after one module changed (in
+    its process; the preview was built once before, as it is when ``serve`` starts)."""
+    done = subprocess.run([sys.executable, "-c", SERVE_CODE, str(project), slug],
+                          cwd=project, capture_output=True, text=True, check=True,
+                          env=bench_env())
+    wall, cpu = done.stdout.split()[-2:]
+    return float(wall), float(cpu)
+
+
+MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve")
+Found = dict[str, tuple[float, float] | None]  # measure -> best (wall, CPU) seconds
+
+
+def measure(tmp: Path, modules: int, rounds: int = ROUNDS) -> Found:
+    """Best wall and best CPU seconds of each measure over ``rounds`` alternating rounds
+    (None: no Hugo on this machine)."""
+    paths = write_projects(tmp, modules)
+    gg, pel, hugo = paths["guidegen"], paths["pelican"], paths["hugo"]
+    have_hugo = shutil.which("hugo") is not None
+    site = [str(BIN / "guidegen"), "site", "--out", "out"]
+    pelican = [str(BIN / "pelican"), "content", "-s", "conf.py", "-o", "out",
+               "--delete-output-directory"]
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in MEASURES}
+    timed(site, gg)  # once untimed: bytecode compiled, files in the page cache, for all
+    timed(pelican, pel)
+    if have_hugo:
+        timed(["hugo", "--quiet"], hugo)
+    for r in range(rounds):
+        shutil.rmtree(gg / "out", ignore_errors=True)  # the site and OUT/.cache/
+        runs["cold"].append(timed(site, gg))
+        runs["pelican"].append(timed(pelican, pel))
+        if have_hugo:
+            shutil.rmtree(hugo / "public", ignore_errors=True)
+            runs["hugo"].append(timed(["hugo", "--quiet"], hugo))
+        runs["nochange"].append(timed(site, gg))
+        edit(gg, r, modules)
+        runs["edit"].append(timed(site, gg))
+        runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}"))
+    return {k: (min(w for w, _ in v), min(c for _, c in v)) if v else None
+            for k, v in runs.items()}
+
+
+def hugo_version() -> str | None:
+    try:
+        done = subprocess.run(["hugo", "version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.split("+")[0].split()[1] if done.stdout else None
+
+
+def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
+    """Table rows for results.md: (measure, result, notes); results are the best wall
+    time, notes add the best CPU time (all cores; steadier on a busy machine)."""
+    (cold, cold_cpu), (pel, pel_cpu) = found["cold"], found["pelican"]
+    (edit_, edit_cpu), (serve, serve_cpu) = found["edit"], found["serve"]
+    nochange, nochange_cpu = found["nochange"]
+    if found["hugo"]:
+        hugo, hugo_cpu = found["hugo"]
+        hugo_note = (f"Hugo's whole build {hugo:.2f}s: **{edit_ / hugo:.2f}x** (target < 1x)")
+    else:
+        hugo_note = "no `hugo` on this machine (apt-get install hugo)"
+    out = [(f"site cold build, {modules} modules", f"{cold:.2f}s",
+            f"Pelican {pel:.2f}s: **{cold / pel:.2f}x** Pelican's time (target <= 0.5x); "
+            f"empty output folder, no cache; CPU {cold_cpu:.2f}s, Pelican {pel_cpu:.2f}s"),
+           ("site rebuild, nothing changed", f"{nochange:.2f}s",
+            f"no module parsed, no module page rendered, no file rewritten (OUT/.cache/); "
+            f"CPU {nochange_cpu:.2f}s"),
+           ("site rebuild after editing one module", f"{edit_:.2f}s",
+            f"`guidegen site`, a whole process: {hugo_note}; CPU {edit_cpu:.2f}s"),
+           ("`guidegen serve` rebuild after editing one module", f"{serve:.2f}s",
+            f"in the preview's process (its `rebuilt (content) in ...`); CPU {serve_cpu:.2f}s")]
+    if found["hugo"]:
+        out.append((f"Hugo whole build, {modules} pages", f"{hugo:.2f}s",
+                    f"hugo {hugo_version()} (Debian), empty public/, minimal layouts; "
+                    f"CPU {hugo_cpu:.2f}s (its threads on both cores)"))
+    return out
+
+
+def run(tmp: Path, modules: int, rounds: int = ROUNDS) -> list[tuple[str, str, str]]:
+    """For run.py: measure in ``tmp`` and return the rows (printing a summary line)."""
+    found = measure(tmp, modules, rounds)
+    hugo = f"{found['hugo'][0]:.2f}s" if found["hugo"] else "not installed"
+    print(f"d. site: cold {found['cold'][0]:.2f}s (Pelican {found['pelican'][0]:.2f}s), "
+          f"no change {found['nochange'][0]:.2f}s, one edit {found['edit'][0]:.2f}s "
+          f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}")
+    return rows(found, modules)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--modules", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=ROUNDS)
+    args = ap.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
+    with tempfile.TemporaryDirectory(prefix="guidegen-site-bench-") as t:
+        for measure_, result, notes in run(Path(t), args.modules, args.rounds):
+            print(f"| {measure_} | {result} | {notes} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Translated content modules: ``content/<slug>.<lang>.md``.
+
+A translation sets only the words: ``title``, ``summary`` and the body. Everything that
+shapes a plan (``order``, ``when``, ``sessions``, ``tags``, ``audience``, ``draft``) comes
+from the base file, so a runner's plan is the same in every language; a structural key in a
+translation is an error at its line, as is a translation whose base module does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from generator.core.errors import Problem
+from generator.load.locales import BadTag, Languages, parse_tag
+from generator.load.yamllines import load_yaml, yaml_node_line
+
+TRANSLATABLE = ("title", "summary")
+_NAME = re.compile(r"^(?P<slug>[^.]+)\.(?P<lang>[^.]+)$")
+
+
+def is_translation(path: Path) -> bool:
+    """``why-massage-helps.es.md`` (a dot in the stem); ``why-massage-helps.md`` is a base."""
+    return "." in path.stem
+
+
+def attach(modules: list, paths: list[tuple[Path, str]], parse) -> tuple[list, list[Problem]]:
+    """The base ``modules`` with their translations attached (``Module.translations``);
+    ``parse(path, shown)`` is the loader's module parser. Problems for bad translations."""
+    problems: list[Problem] = []
+    by_slug = {m.slug: m for m in modules}
+    found: dict[str, dict] = {}
+    for path, shown in paths:
+        m = _NAME.match(path.stem)
+        lang = m["lang"] if m else ""
+        try:
+            locale = parse_tag(lang)
+        except BadTag:
+            problems.append(Problem(shown, None, f"{lang!r} in the file name is not a language "
+                                    "tag: name a translation <slug>.<lang>.md, e.g. "
+                                    f"{path.stem.split('.')[0]}.es.md", "slug"))
+            continue
+        if locale.territory or locale.script or locale.language != lang:
+            problems.append(Problem(shown, None, f"{lang!r}: a translation is per language "
+                                    f"({locale.language!r}), not per region", "slug"))
+            continue
+        base = by_slug.get(m["slug"])
+        if base is None:
+            problems.append(Problem(shown, None, f"no base module {m['slug']}.md for this "
+                                    "translation", "slug"))
+            continue
+        bad = _structural_keys(path, shown)
+        if bad:
+            problems += bad
+            continue
+        module, probs = parse(path, shown)
+        problems += probs
+        if module is None:
+            continue
+        digest = hashlib.sha256(f"{base.digest}:{module.digest}".encode()).hexdigest()
+        found.setdefault(base.slug, {})[lang] = replace(
+            base, title=module.title, summary=module.summary, html=module.html,
+            text=module.text, source=shown, digest=digest, lang=lang, translations={})
+    return [replace(m, translations=found.get(m.slug, {})) for m in modules], problems
+
+
+def _structural_keys(path: Path, shown: str) -> list[Problem]:
+    """A translation's front matter may only hold :data:`TRANSLATABLE` keys."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+        fm_text, _body = frontmatter.YAMLHandler().split(text)
+        offset = text.count("\n", 0, text.find(fm_text))
+        data = load_yaml(fm_text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return []  # the module parser says what is wrong with the file
+    if not isinstance(data, dict):
+        return []
+    return [Problem(shown, yaml_node_line(fm_text, (key,), offset) or 1,
+                    f"set in the base file; a translation only sets {', '.join(TRANSLATABLE)} "
+                    "(and the body)", str(key))
+            for key in data if key not in TRANSLATABLE]
+
+
+def missing(modules: list, languages: Languages) -> dict[str, list[str]]:
+    """Per translated language, the modules (guide or site) that have no translation."""
+    return {lang: [m.slug for m in modules if not m.draft and lang not in m.translations]
+            for lang in languages.all[1:]}
+
+
+def orphans(modules: list, languages: Languages) -> list[Problem]:
+    """Translations into a language the project has no catalog for: nobody reads them."""
+    return [Problem(t.source, None, f"no catalog for {lang!r} in locales/: this translation "
+                    "is not used", "slug", "warning")
+            for m in modules for lang, t in sorted(m.translations.items())
+            if lang not in languages.all]
