@@ -248,14 +248,17 @@ def test_serve_keeps_the_cache_in_memory_and_hands_out_fresh_modules(scratch_pro
 
 
 def test_every_shipped_module_goes_through_the_cache(tmp_path, counted):
-    """The shipped content (every kind of front matter, variables, sessions) reads back
-    from an entry: a new field of a type outside the allow-list would miss every time."""
+    """The shipped content (every kind of front matter, variables, sessions, translations)
+    reads back from an entry: a new field of a type outside the allow-list would miss
+    every time."""
     pack = tmp_path / "cache.pack"
     first, _ = load_modules(REPO_ROOT / "content", REPO_ROOT, ContentCache(pack))
     counted.clear()
     cache = ContentCache(pack)
     again, _ = load_modules(REPO_ROOT / "content", REPO_ROOT, cache)
-    assert cache.misses == 0 and again == first
+    assert counted == [] and cache.misses == 0 and again == first  # translations too
+    assert [m.translations for m in again] == [m.translations for m in first]
+    assert any(m.translations for m in again)
 
 
 # ---- the page cache --------------------------------------------------------------------

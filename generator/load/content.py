@@ -339,8 +339,10 @@ def load_modules(content_dir: Path, root: Path | None = None,
     jobs = list(zip(paths, display_paths(paths, root), strict=True))
     translated = [j for j in jobs if is_translation(j[0])]  # attached to their bases below
     jobs = [j for j in jobs if not is_translation(j[0])]
-    parsed = _parse_all(jobs) if cache is None else cache.parse(jobs, _parse_all)
-    for (path, shown), (module, probs) in zip(jobs, parsed, strict=True):
+    every = jobs + translated  # parsed at once: on every core, through the cache
+    parsed = _parse_all(every) if cache is None else cache.parse(every, _parse_all)
+    translations = dict(zip(translated, parsed[len(jobs):], strict=True))
+    for (path, shown), (module, probs) in zip(jobs, parsed[:len(jobs)], strict=True):
         problems.extend(probs)
         if module is None:
             continue
@@ -366,5 +368,5 @@ def load_modules(content_dir: Path, root: Path | None = None,
         seen_slug[module.slug] = shown
         modules.append(module)
     modules.sort(key=lambda m: (m.order, m.slug))
-    modules, found = attach(modules, translated, parse_module)
+    modules, found = attach(modules, translated, lambda *job: translations[job])
     return modules, problems + found

@@ -14,6 +14,7 @@ from generator.load.content import Module, load_modules
 from generator.load.project import Project
 
 if TYPE_CHECKING:  # imported where used: the site needs no roster
+    from generator.load.contentcache import ContentCache
     from generator.load.roster import Athlete
 
 
@@ -57,13 +58,14 @@ class Inputs:
 
 def load_inputs(project: Project, roster: Path | None = None,
                 context: BuildContext | None = None, appointments: Path | None = None,
-                state: dict[str, dict] | None = None, cache=None) -> Inputs:
+                state: dict[str, dict] | None = None,
+                cache: ContentCache | None = None) -> Inputs:
     """Read everything first (MkDocs-style), report every problem at once.
 
     ``context`` is the build's one reading of SOURCE_DATE_EPOCH (read here when not given).
     ``appointments``: the clinic's bookings (default: guidegen.toml ``appointments``).
     ``state``: each runner's issue date and last published plan, from the build state.
-    ``cache``: a ``load.contentcache.ContentCache``: unchanged modules are not parsed again.
+    ``cache``: modules parsed before (``load/contentcache.py``), not parsed again.
     """
     root = project.root
     modules, problems = load_modules(project.content_dir, root, cache)

@@ -58,5 +58,5 @@ def build_site(inputs, renderer, layout: OutputLayout,
                                      "no file of the site could be written"))
     layout.prune(site_keep=set(files))
     if cache is not None:
-        cache.save()
+        cache.save()  # after the sync above: the next build's, not worth waiting for
     return problems

@@ -174,7 +174,7 @@ def plans_index(language: str) -> bytes:
 
 def json_ld(data: dict) -> Markup:
     """JSON for a <script> element: '<', '>' and '&' escaped so no text can close it."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: C encoder
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
 
