@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "results.md"
 
+import proctree  # noqa: E402 - CPU and memory of a process tree, from /proc
 import site_edit  # noqa: E402 - the site beside Hugo and Pelican (also runs alone)
 from projects import make_project, write_roster  # noqa: E402 - shared with scale.py, profile.py
 
@@ -101,31 +101,24 @@ def batch(project: Path, *extra: str, env: dict | None = None,
           out: str = "output") -> tuple[float, dict]:
     cmd = [str(BIN / "guidegen"), "batch", "data/athletes.csv", "--out", str(project / out),
            *extra]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    # sampled from /proc: the fork server's workers are not waited for by the batch, so
+    # getrusage(RUSAGE_CHILDREN) would miss their CPU (benchmarks/proctree.py)
+    proc, tree = proctree.run(cmd, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env={**os.environ, **(env or {})})
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     line = [x for x in proc.stderr.splitlines() if x.startswith("guides:")]
     return seconds, {"line": line[-1] if line else proc.stderr[-300:], "rc": proc.returncode,
-                     "cpu": cpu}  # CPU seconds of guidegen and its workers
+                     "cpu": tree.cpu_seconds,  # CPU seconds of guidegen and its workers
+                     "rss": tree.peak_rss_mb()}  # the largest process it started
 
 
 def worker_peak_rss(project: Path, athletes: int) -> float:
-    """Peak RSS (MB) of the largest worker process, from RUSAGE_CHILDREN of a wrapper."""
+    """Peak RSS (MB) of the largest worker process (VmHWM, sampled from /proc: the fork
+    server's workers are not waited for by the batch, so RUSAGE_CHILDREN misses them)."""
     write_roster(project / "data" / "athletes.csv", athletes, seed=11)
-    code = f"""
-import resource, subprocess, sys
-subprocess.run([{str(BIN / 'guidegen')!r}, "batch", "data/athletes.csv", "--out",
-                "output-rss", "--formats", "pdf", "--force"], check=False,
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=project, check=True)
-    return float(out.stdout.strip())
+    _seconds, made = batch(project, "--formats", "pdf", "--force", out="output-rss")
+    return made["rss"]
 
 
 def profiled(tmp: Path, without: bool, athletes: int, warm: int) -> dict:
