@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -110,17 +110,13 @@ class Languages:
             return Language(self.default_lang, tag_of(written))
         if locale.language in self.translated:
             return Language(locale.language, tag_of(locale))
-        return replace_requested(self.default_language(), tag_of(locale))
+        return replace(self.default_language(), requested=tag_of(locale))
 
     def language(self, lang: str) -> Language:
         """A shipped language by its code, as the site writes it (``/es/``)."""
         if lang == self.default_lang:
             return self.default_language()
         return Language(lang, lang)
-
-
-def replace_requested(language: Language, requested: str) -> Language:
-    return Language(language.lang, language.tag, requested)
 
 
 def find_languages(locales_dir: Path, default: str) -> Languages:

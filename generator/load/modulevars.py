@@ -111,9 +111,11 @@ def nest(flat: Mapping[str, str]) -> dict:
     return tree
 
 
-def neutral_values(clinic: str | None = None) -> dict:
-    """What site pages show (and what a guide shows for a session it does not have)."""
-    flat = {v.name: v.neutral for v in VARIABLES}
+def neutral_values(clinic: str | None = None,
+                   translate: Callable[[str], str] = str) -> dict:
+    """What site pages show (and what a guide shows for a session it does not have);
+    ``translate``: the words in another language (a catalog's gettext)."""
+    flat = {v.name: translate(v.neutral) for v in VARIABLES}
     if clinic is not None:
         flat["clinic.name"] = clinic
     return nest(flat)

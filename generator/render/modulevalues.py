@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from generator.load.modulevars import BY_NAME, VARIABLES, nest
+from generator.load.modulevars import BY_NAME, nest, neutral_values
 
 if TYPE_CHECKING:
     from generator.plan.guideplan import GuidePlan
@@ -23,10 +23,7 @@ def first_name(name: str) -> str:
 
 def neutral_words(words: Words, clinic: str | None = None) -> dict:
     """The site's neutral wording of every variable, in ``words``' language."""
-    flat = {v.name: words.gettext(v.neutral) for v in VARIABLES}
-    if clinic is not None:
-        flat["clinic.name"] = clinic
-    return nest(flat)
+    return neutral_values(clinic, words.gettext)
 
 
 def guide_values(plan: GuidePlan, words: Words) -> dict:

@@ -163,8 +163,3 @@ class Words:
                     session_title=self.session_title, phase=self.phase,
                     pressure_word=self.pressure, kind_word=self.kind, note=self.note,
                     weekday=self.weekday, distance_label=self.distance_label)
-
-
-def catalog_digest(project, lang: str) -> str:
-    """What a guide in ``lang`` reads from the catalogs: part of its input digest."""
-    return project.languages.digests.get(lang, "")
