@@ -1,20 +1,24 @@
 """Where a guide's PDF time goes: one worker, the fast path against the naive render.
 
-    .venv/bin/python benchmarks/profile.py [--athletes 40] [--warm 8] [--no-system-harfbuzz]
+    .venv/bin/python benchmarks/profile.py [--athletes 40] [--warm 8] [--roster 200]
+                                           [--workers 2] [--no-system-harfbuzz]
     make profile PROFILE_ARGS=--no-system-harfbuzz
 
 ``--no-system-harfbuzz`` profiles as on a machine without ``libharfbuzz-subset0``:
 WeasyPrint's own subsetting (the naive render's) falls back to fontTools; guidegen subsets
 through the pinned uharfbuzz either way (generator/pdf/fontsubset.py).
 
-Renders a generated roster in one process.  For each athlete after the warm-up
+Renders, in one process, the guides one worker gets in a batch of a generated roster
+(``--roster`` runners shared by ``--workers``, queued as the batch queues them: guides that
+reuse the same parts together, fastpdf.reuse_order).  For each athlete after the warm-up
 it times, in CPU seconds and alternately (so machine noise hits both alike),
 the naive render (full guide HTML -> write_pdf, as in benchmarks/run.py) and
 guidegen's fast path, split into its parts: the personal cover and body, the
 repeated parts (contents, closing pages, shared modules: layout on a cache
 miss, lookup on a hit), the numbered frames grafted onto reused pages, and
 writing the PDF (repeated pages' painting replayed, paintcache.py; fonts subset once per
-worker, fontcache.py).  Prints seconds per guide for each, how many pages were personal or
+worker, fontcache.py), and the garbage collection a batch worker runs after each guide
+(core/heap.py).  Prints seconds per guide for each, how many pages were personal or
 reused, and the issue 16 ratio: fast path per guide / the layout of the runner's own pages
 (cover and body; target <= 1.25).  ``--json`` prints the numbers for benchmarks/run.py.
 """
@@ -39,6 +43,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--athletes", type=int, default=40, help="athletes timed")
     ap.add_argument("--warm", type=int, default=8, help="athletes rendered first, untimed")
+    ap.add_argument("--roster", type=int, default=200,
+                    help="runners in the roster whose batch is sampled (make bench's 200)")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="workers sharing that batch: the one profiled gets every N-th guide")
     ap.add_argument("--no-system-harfbuzz", action="store_true",
                     help="as without libharfbuzz-subset0 (WeasyPrint subsets with fontTools)")
     ap.add_argument("--json", action="store_true", help="one JSON line (benchmarks/run.py)")
@@ -46,7 +54,7 @@ def main() -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
     if args.no_system_harfbuzz:
         without_system_harfbuzz()
-    found = measure(args.athletes, args.warm)
+    found = measure(args.athletes, args.warm, args.roster, args.workers)
     if args.json:
         print(json.dumps(found))
     else:
@@ -60,22 +68,27 @@ def without_system_harfbuzz() -> None:
     weasyprint.pdf.fonts.harfbuzz_subset = None
 
 
-def measure(athletes: int, warm: int) -> dict:
-    """CPU seconds per guide: naive render, fast path and its parts (one process)."""
+def measure(athletes: int, warm: int, roster: int = 200, workers: int = 2) -> dict:
+    """CPU seconds per guide: naive render, fast path and its parts (one process), for the
+    guides one of ``workers`` workers renders in a batch of ``roster`` runners: the batch
+    queues them in reuse_order and a worker takes every ``workers``-th, so how often a
+    repeated part is found in the worker's caches is as in that batch."""
     import weasyprint
     from projects import make_project
     from weasyprint.pdf.fonts import Font
 
     import generator.pdf.fastpdf as fastpdf
     import generator.pdf.paintcache as paintcache
+    from generator.core.heap import GuideCollector
     from generator.load.inputs import load_inputs
     from generator.load.project import load_project
+    from generator.pdf.fastpdf import reuse_order
     from generator.pdf.maker import make_fetcher
     from generator.plan.guideplan import plan_guide
     from generator.publish.guides import GuideMaker
 
     with tempfile.TemporaryDirectory(prefix="guidegen-profile-") as tmp:
-        root = make_project(Path(tmp) / "project", warm + athletes)
+        root = make_project(Path(tmp) / "project", max(roster, (warm + athletes) * workers))
         project = load_project(root)
         inputs = load_inputs(project, root / "data" / "athletes.csv")
         maker = GuideMaker(inputs)
@@ -117,9 +130,13 @@ def measure(athletes: int, warm: int) -> dict:
                 seconds["write"] += time.process_time() - start
         pdf.write = write
 
-        plans = [plan_guide(inputs, a) for a in inputs.athletes]
+        # in the order a batch queues them (guides reusing the same parts together)
+        plans = sorted((plan_guide(inputs, a) for a in inputs.athletes), key=reuse_order)
+        plans = plans[::workers][:warm + athletes]
+        collector = GuideCollector()  # as in a batch worker: collected between guides
         for plan in plans[:warm]:
-            maker.make(plan, ("pdf",))
+            with collector.guide():
+                maker.make(plan, ("pdf",))
         seconds.clear()
         misses.clear()
         pages.clear()
@@ -138,7 +155,10 @@ def measure(athletes: int, warm: int) -> dict:
             finally:
                 Font.subset = ours
             middle = time.process_time()
-            maker.make(plan, ("pdf",))
+            with collector.guide():
+                maker.make(plan, ("pdf",))
+                made = time.process_time()
+            seconds["collect"] += time.process_time() - made
             naive += middle - start
             fast += time.process_time() - middle
 
@@ -146,7 +166,8 @@ def measure(athletes: int, warm: int) -> dict:
 
     n = athletes
     parts = {part: seconds[part] / n for part in
-             ("cover", "body", "toc", "closing", "shared", "frame", "write")}
+             ("cover", "body", "toc", "closing", "shared", "frame", "write",
+                          "collect")}
     return {
         "guides": n, "warm": warm, "naive": naive / n, "fast": fast / n, "parts": parts,
         "other": (fast - sum(seconds.values())) / n,

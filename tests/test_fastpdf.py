@@ -9,8 +9,10 @@ from pypdf import PdfReader
 
 from generator.load.inputs import load_inputs
 from generator.load.project import load_project
+from generator.pdf.fastpdf import reuse_order, shared_key
 from generator.plan.guideplan import plan_guide
 from generator.publish.guides import GuideMaker
+from generator.render.renderer import PdfPages
 from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
 
 # four athletes: two brands, first-timer and calves modules in and out, so the
@@ -65,8 +67,10 @@ def both():
         full.fast = False
         athletes = {a.id: a for a in inputs.athletes}
         plans = {i: plan_guide(inputs, athletes[i]) for i in IDS}
-        pairs = {i: (fast.make(plans[i], ("pdf",)).files["pdf"],
-                     full.make(plans[i], ("pdf",)).files["pdf"]) for i in IDS}
+        # a batch queues guides that reuse the same parts together (reuse_order): here the
+        # twins below come right after the first runner, whose pages they reuse
+        pairs = {IDS[0]: (fast.make(plans[IDS[0]], ("pdf",)).files["pdf"],
+                          full.make(plans[IDS[0]], ("pdf",)).files["pdf"])}
         # a runner with the same plan shape as the first (another name and id) reuses
         # the first runner's shared pages
         twin = athletes[IDS[0]].model_copy(update={"id": "twin-01", "name": "Twin Runner"})
@@ -81,6 +85,8 @@ def both():
         moved = (fast.make(plan_guide(inputs, longer), ("pdf",)).files["pdf"],
                  full.make(plan_guide(inputs, longer), ("pdf",)).files["pdf"])
         moved_stats = {k: fast._fast.stats[k] - before[k] for k in before}
+        pairs.update({i: (fast.make(plans[i], ("pdf",)).files["pdf"],
+                          full.make(plans[i], ("pdf",)).files["pdf"]) for i in IDS[1:]})
     return pairs, stats, (twin_pdf, twin_full), moved, moved_stats
 
 
@@ -137,6 +143,7 @@ def test_replayed_painting_gives_the_same_bytes_as_painting_every_page(monkeypat
         runners = [athletes[i] for i in IDS]
         twin = runners[0].model_copy(update={"id": "twin-01", "name": "Twin Runner"})
         runners += [twin, twin.model_copy(update={"id": "twin-02", "notes": LONG_NOTES})]
+        runners.sort(key=lambda a: reuse_order(plan_guide(inputs, a)))  # as a batch does
         made = {}
         for enabled in (True, False):
             monkeypatch.setattr(paintcache, "enabled", enabled)
@@ -173,3 +180,24 @@ def test_guidegen_guide_renders_one_guide_the_plain_way(run_cli, tmp_path, monke
                           "-o", out], cwd=REPO_ROOT)
     assert result.exit_code == 0, (result.stderr, result.exception)
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_batch_queues_guides_that_reuse_the_same_parts_together():
+    """reuse_order (the batch's queue): every distinct repeated part (brand, language and
+    its exact HTML) is needed by one unbroken run of guides, so a worker's small cache
+    (CACHE_SIZE) holds it while it is needed, and never needs it again once evicted."""
+    with source_date_epoch():
+        inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)
+        maker = GuideMaker(inputs)
+        plans = [plan_guide(inputs, a) for a in inputs.athletes]
+        plans += [plan_guide(inputs, a.model_copy(update={"id": f"zz-{a.id}", "name": "Twin"}))
+                  for a in inputs.athletes]  # the same parts, far apart in roster order
+        for part in ("shared", "closing"):
+            runs = []
+            for plan in sorted(plans, key=reuse_order):
+                html = maker.renderer.guide_html(plan, "pdf", part, PdfPages())
+                key = (shared_key(plan), html)
+                if not runs or runs[-1] != key:
+                    runs.append(key)
+            assert len(runs) == len(set(runs)), part  # no part comes back after a break
+            assert len(runs) < len(plans) / 2, part  # and parts are shared

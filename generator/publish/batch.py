@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.core.errors import GuidegenError, Problem, display_path
+from generator.core.heap import GuideCollector
 from generator.core.parallel import cores, worker_pool
 from generator.core.write import remove_stale_temps, write_atomic
 from generator.load.inputs import Inputs
@@ -74,6 +75,7 @@ class Summary:
 # ----------------------------------------------------------------- workers
 
 _MAKER: GuideMaker | None = None
+_COLLECTOR = GuideCollector()  # per process: garbage collected between guides (core/heap.py)
 
 
 def _for_workers(inputs: Inputs) -> Inputs:
@@ -120,7 +122,7 @@ def _make_one(maker: GuideMaker, plan: GuidePlan, want, formats, token, out: Pat
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(timeout)
     try:
-        with boxes as notdef:
+        with _COLLECTOR.guide(), boxes as notdef:
             result = maker.make(plan, want, token)
     except GuideTimeout:
         return athlete.id, [], [], f"rendering took longer than {timeout}s; skipped"
@@ -316,6 +318,10 @@ def run_batch(inputs: Inputs, plans: list[GuidePlan], out: Path, formats: tuple[
             if warning:
                 summary.problems.append(Problem("weasyprint", None, warning,
                                                 severity="warning"))
+    if fast and "pdf" in want:
+        from generator.pdf.fastpdf import reuse_order
+
+        todo.sort(key=reuse_order)  # what the workers' caches hold is what comes next
     if jobs == 1 or len(todo) <= 1:
         maker = GuideMaker(inputs)
         maker.fast = fast
