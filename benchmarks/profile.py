@@ -110,12 +110,29 @@ def measure(athletes: int, warm: int, roster: int = 200, workers: int = 2) -> di
                 try:
                     made = plain(self, *a, **k)
                     pages[part] += len(getattr(made, "pages", made))
+                    if part in ("cover", "body"):
+                        own.update(id(page) for page in made.pages)
                     return made
                 finally:
                     seconds[part] += time.process_time() - start
                     if self.stats["laid_out"] + len(self._frames) != before:
                         misses[part] += 1
             setattr(fastpdf.FastGuidePdf, name, wrapper)
+
+        own: set = set()  # the runner's own pages (cover, body) of the guide being made
+        own_active = False
+        plain_paint = weasyprint.document.Page.paint
+
+        def paint(page, *a, **k):  # painting (a replayed page is not painted: paintcache)
+            if not own_active:
+                return plain_paint(page, *a, **k)  # the naive render's
+            start = time.process_time()
+            try:
+                return plain_paint(page, *a, **k)
+            finally:
+                paint_s["own" if id(page) in own else "other"] += time.process_time() - start
+        paint_s: Counter = Counter()
+        weasyprint.document.Page.paint = paint
 
         timed("_personal", lambda a: a[1])
         timed("_cached", lambda a: a[3])
@@ -140,6 +157,7 @@ def measure(athletes: int, warm: int, roster: int = 200, workers: int = 2) -> di
         seconds.clear()
         misses.clear()
         pages.clear()
+        paint_s.clear()
         painted = dict(paintcache.counts)
         naive = fast = 0.0
         for plan in plans[warm:]:
@@ -156,7 +174,10 @@ def measure(athletes: int, warm: int, roster: int = 200, workers: int = 2) -> di
                 Font.subset = ours
             middle = time.process_time()
             with collector.guide():
+                own.clear()
+                own_active = True
                 maker.make(plan, ("pdf",))
+                own_active = False
                 made = time.process_time()
             seconds["collect"] += time.process_time() - made
             naive += middle - start
@@ -177,6 +198,9 @@ def measure(athletes: int, warm: int, roster: int = 200, workers: int = 2) -> di
         "pages_reused": (pages["closing"] + pages["shared"]) / n,
         "replays": (paintcache.counts["replayed"] - painted["replayed"]) / n,
         "fonts": fonts,
+        # painting inside "write": the runner's own pages, and the rest (contents, first
+        # paints of newly laid-out repeated pages, pages whose replay was refused)
+        "paint_own": paint_s["own"] / n, "paint_other": paint_s["other"] / n,
     }
 
 
@@ -197,6 +221,12 @@ def report(found: dict) -> None:
     fonts = found["fonts"]
     print(f"  fonts: {fonts['supersets']} subset once, embedded {fonts['covered']} times; "
           f"{fonts['own']} guides' fonts needed a subset of their own")
+    floor = found["own_layout"] + found["paint_own"]
+    print(f"  painting in write: the runner's own pages {found['paint_own']:.3f}, other pages "
+          f"{found['paint_other']:.3f}")
+    print(f"  floor (the runner's own pages laid out and painted) {floor:.3f}: fast / own "
+          f"layout >= {floor / found['own_layout']:.2f}x; two workers at best "
+          f"{2 * found['naive'] / floor:.1f}x the naive loop")
     ratio = found["fast"] / found["own_layout"]
     print(f"  fast path / layout of the runner's own pages (cover + body "
           f"{found['own_layout']:.3f}): {ratio:.2f}x (issue 16 target <= 1.25)")
