@@ -15,6 +15,9 @@ round), and the same edit seen by ``guidegen serve`` (its rebuild timed in its p
 as its console line reports it). The rounds alternate so that a noisy spell on the
 machine hits every tool; each keeps its best wall time and its best CPU time (all cores:
 steadier than wall time on a busy machine; Hugo spreads its work over threads).
+"Cold" removes the whole output folder, ``OUT/.cache/`` with it; the per-user key that
+signs compiled templates (``~/.cache/guidegen/``, render/codecache.py) is no cache and
+stays: a first run ever makes it, in a millisecond.
 ``make bench`` runs this through ``benchmarks/run.py`` (``hugo`` comes from apt there).
 """
 

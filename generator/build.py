@@ -17,10 +17,8 @@ from generator.core.context import BuildContext
 from generator.core.errors import EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, Problem
 from generator.core.jsonstream import array_item, json_line
 from generator.core.lock import output_lock
-from generator.core.parallel import MIN_ITEMS, pstream
 from generator.load.inputs import Inputs, load_inputs
 from generator.load.project import Project
-from generator.privacy import expired
 from generator.publish.layout import FORMATS, OutputLayout
 from generator.publish.plans import plan_tokens
 
@@ -162,8 +160,13 @@ def _build(project: Project, out: Path, layout: OutputLayout,
     # get no guide (their files are removed) / no plan page (its folder is removed)
     config, today = project.config, options.today or inputs.context.today
     runners = inputs.athletes + inputs.past  # a past race never planned still expires
-    old_guides = expired(runners, config.guides.keep_days_after_race, today)
-    old_pages = old_guides | expired(runners, config.plans.keep_days_after_race, today)
+    old_guides: set[str] = set()  # (no runner: nothing expires, and no roster to import)
+    old_pages: set[str] = set()
+    if runners:
+        from generator.privacy import expired
+
+        old_guides = expired(runners, config.guides.keep_days_after_race, today)
+        old_pages = old_guides | expired(runners, config.plans.keep_days_after_race, today)
     kept = [p for p in report.plans if p.id not in old_guides]
 
     # 3-4. render and publish the guides in a worker pool (only what changed; guides of
@@ -224,6 +227,7 @@ class Checked:
 def check_runners(inputs: Inputs) -> Checked:
     """Plan every runner and check their text against the installed fonts, on every core
     and a chunk at a time: a 50,000-runner roster is never all planned at once."""
+    from generator.core.parallel import MIN_ITEMS, pstream
     from generator.pdf.coverage import installed
     from generator.plan.guideplan import plan_guide
 
@@ -257,6 +261,8 @@ def timeline_texts(inputs: Inputs, athletes: list, lines: bool = False):
     """Each runner's dated plan as JSON text, in roster order: items of a JSON array
     (``core.jsonstream.json_array`` joins them) or, with ``lines``, JSON Lines. Planned
     and formatted on every core, a chunk at a time (memory stays flat)."""
+    from generator.core.parallel import pstream
+
     return pstream(_timeline_chunk, range(len(athletes)), (inputs, athletes, lines))
 
 

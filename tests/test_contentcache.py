@@ -282,16 +282,42 @@ def test_an_unchanged_site_renders_no_page_and_an_edit_only_the_pages_that_show_
     root = project_with_pages(scratch_project)
     pages = PageCache()
     cold = site_once(root, tmp_path / "a", pages)
-    assert pages.rendered == 10  # home, eight modules, about
+    assert pages.rendered == 11  # home, eight modules, about and the 404 page
     pages.rendered = 0
     assert site_once(root, tmp_path / "a", pages) == cold and pages.rendered == 0
     page = root / "content" / "page-3.md"
     page.write_text(page.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
     warm = site_once(root, tmp_path / "a", pages)
-    # its page, its neighbours (their previous/next links) and the home page (the list)
-    assert pages.rendered == 4
+    # its page, its neighbours (their previous/next links), the home page and the 404
+    # page (their lists of modules)
+    assert pages.rendered == 5
     assert warm == site_once(root, tmp_path / "b")  # as a build without any cache
     assert warm["page-3/index.html"] != cold["page-3/index.html"]
+
+
+def test_module_digests_kept_by_their_content_key_give_the_same_page_keys(
+        scratch_project, tmp_path, site_env):
+    """A module handed out by the content cache has its digest kept under its content
+    key (render/pagecache.py): the next build's page keys are the ones a digest gives,
+    and an edited module (a new key) is digested again."""
+    root = project_with_pages(scratch_project)
+    packs = tmp_path / "cache"
+
+    def once() -> tuple[dict[str, str], PageCache]:
+        pages = PageCache(packs / "pages.pack")
+        found = site_once(root, tmp_path / "a", pages, ContentCache(packs / "content.pack"))
+        return found, pages  # (build_site saved the pages)
+
+    cold, pages = once()
+    assert pages.rendered == 11
+    warm, pages = once()  # module digests from the store, not worked out
+    assert warm == cold and pages.rendered == 0
+    page = root / "content" / "page-3.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
+    edited, pages = once()
+    assert pages.rendered == 5 and edited == site_once(root, tmp_path / "b")
+    again, pages = once()
+    assert again == edited and pages.rendered == 0
 
 
 @pytest.mark.parametrize("kept", ["on disk", "in memory"])
@@ -306,7 +332,7 @@ def test_a_template_edit_renders_every_page_again(scratch_project, tmp_path, sit
         pages = PageCache(tmp_path / "pages.pack")
     pages.rendered = 0
     warm = site_once(root, tmp_path / "a", pages)
-    assert pages.rendered == 10
+    assert pages.rendered == 11
     assert warm == site_once(root, tmp_path / "b")
     assert "<!-- edited -->" in (tmp_path / "a" / "site" / "index.html").read_text("utf-8")
 

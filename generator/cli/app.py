@@ -378,6 +378,10 @@ def _select(inputs, athlete_id: str | None):
 
 
 def main() -> None:
+    # What was imported lives until the process ends: moved out of the collector's way,
+    # so the collections a build triggers do not walk it again and again (a site
+    # rebuild spends about a tenth less time).
+    gc.freeze()
     try:
         cli(prog_name="guidegen")
     finally:

@@ -44,12 +44,25 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 def make_key(*parts: str | bytes) -> str:
     """A key from ``parts``, each length-prefixed so that no two lists of parts collide
     (``("ab", "c")`` and ``("a", "bc")`` give different keys)."""
-    h = hashlib.sha256()
+    return _feed(hashlib.sha256(), parts).hexdigest()
+
+
+def key_start(*parts: str | bytes):
+    """The first ``parts`` of many keys, hashed once: ``make_key(*parts, *more) ==
+    key_from(key_start(*parts), *more)``."""
+    return _feed(hashlib.sha256(), parts)
+
+
+def key_from(start, *parts: str | bytes) -> str:
+    return _feed(start.copy(), parts).hexdigest()
+
+
+def _feed(h, parts):
     for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
-    return h.hexdigest()
+    return h
 
 
 class SafeUnpickler(pickle.Unpickler):

@@ -8,6 +8,7 @@ caught once, in the CLI.
 
 from __future__ import annotations
 
+import os
 import reprlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -121,17 +122,40 @@ def display_path(path: Path, root: Path | None = None) -> str:
 def display_paths(paths: list[Path], root: Path | None = None) -> list[str]:
     """:func:`display_path` of each path, resolving ``root`` and cwd once for all."""
     bases: list[Path | None] = [root.resolve() if root is not None else None, None]
+    folders: dict[Path, Path] = {}  # each folder resolved once (hundreds of modules share one)
     shown = []
     for path in paths:
-        resolved, text = path.resolve(), str(path)
+        text = str(path)
+        if path.name not in ("", "..") and not path.is_symlink():  # its folder's + name
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            resolved = folder / path.name
+        else:
+            resolved = path.resolve()
         for i in (0, 1):
             if i == 1 and bases[1] is None:
                 bases[1] = Path.cwd().resolve()  # only when needed, as display_path did
-            if bases[i] is not None and resolved.is_relative_to(bases[i]):
-                text = str(resolved.relative_to(bases[i]))
-                break
+            if bases[i] is not None:
+                inside = _inside(resolved, bases[i])
+                if inside is not None:
+                    text = inside
+                    break
         shown.append(text)
     return shown
+
+
+def _inside(path: Path, base: Path) -> str | None:
+    """``str(path.relative_to(base))`` if ``path`` is inside ``base``, else None; both
+    resolved. On POSIX, where both are plain strings without '.' or '..' parts, by their
+    text (pathlib parses them again for each call)."""
+    if os.name != "posix":
+        return str(path.relative_to(base)) if path.is_relative_to(base) else None
+    text, folder = str(path), str(base)
+    if text == folder:
+        return "."
+    folder = folder if folder.endswith("/") else folder + "/"
+    return text[len(folder):] if text.startswith(folder) else None
 
 
 def yaml_error_line(exc: Exception) -> int | None:

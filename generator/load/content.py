@@ -23,7 +23,6 @@ from generator.core.errors import (
     pydantic_problems,
     yaml_error_line,
 )
-from generator.core.parallel import pmap
 from generator.core.vocab import Distance, Experience, Frequency, Pressure
 from generator.core.vocab import SessionKind as Kind
 from generator.load.markdown_html import (
@@ -320,8 +319,11 @@ def _parse_job(job: tuple[Path, str]):
 
 
 def _parse_all(jobs: list[tuple[Path, str]]) -> list:
-    if jobs:
-        _markdown()  # made once here, inherited by forked workers (not once in each)
+    if len(jobs) < 2:  # a rebuild after an edit: no worker pool to import nor start
+        return [_parse_job(job) for job in jobs]
+    from generator.core.parallel import pmap
+
+    _markdown()  # made once here, inherited by forked workers (not once in each)
     return pmap(_parse_job, jobs)
 
 

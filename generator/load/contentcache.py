@@ -10,8 +10,10 @@ function of its bytes, its path and guidegen itself, and a key holds all three:
   saved again between the lookup and the parse is stored as what was parsed);
 - its path as problems show it, and its file name (the default slug);
 - :func:`fingerprint`: the cache format, Python's version, the versions of the Markdown,
-  sanitiser, YAML and validation libraries, and the source of every guidegen module, so
-  that any change to the parser, its extensions or the allow-list starts afresh.
+  sanitiser, YAML and validation libraries (and of Jinja and Babel, for the pages and
+  templates kept by ``render/pagecache.py`` and ``render/codecache.py``), and the source
+  of every guidegen module, so that any change to the parser, its extensions or the
+  allow-list starts afresh.
 
 Only modules that parse without a problem are stored: a broken file is parsed (and its
 problems reported) on every build. Entries are kept by ``core.cachestore``: corrupt or
@@ -30,6 +32,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import babel
 import jinja2
 import markdown
 import markupsafe
@@ -38,7 +41,7 @@ import pydantic
 import yaml
 
 import generator
-from generator.core.cachestore import CacheStore, SafeUnpickler, make_key
+from generator.core.cachestore import CacheStore, SafeUnpickler, key_from, key_start, make_key
 from generator.core.errors import Problem
 from generator.load.content import Module
 
@@ -55,12 +58,17 @@ def fingerprint() -> str:
     """Everything besides a file that changes what parsing it gives, as one hash:
     computed once per process (about 10 ms: guidegen's sources are read once)."""
     parts = [FORMAT, sys.version, generator.__version__]
-    for lib in (markdown, nh3, yaml, pydantic, jinja2):
+    for lib in (markdown, nh3, yaml, pydantic, jinja2, babel):  # babel: dates on pages
         parts.append(f"{lib.__name__} {_version(lib)}")
     parts += [_source_mark(markupsafe), _frontmatter_mark()]  # no version attribute to ask
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         parts += [path.relative_to(PACKAGE_DIR).as_posix(), path.read_bytes()]
     return make_key(*parts)
+
+
+@functools.lru_cache(maxsize=4)
+def _key_start(mark: str):
+    return key_start(mark)  # make_key(fingerprint(), ...): the common part hashed once
 
 
 def _version(lib) -> str:
@@ -117,7 +125,7 @@ class ContentCache:
     @staticmethod
     def key(path: Path, shown: str, digest: str) -> str:
         """The key of the file ``path`` (shown as ``shown``) whose bytes hash to ``digest``."""
-        return make_key(fingerprint(), shown, path.name, digest)
+        return key_from(_key_start(fingerprint()), shown, path.name, digest)
 
     @property
     def hits(self) -> int:
@@ -141,6 +149,7 @@ class ContentCache:
         results: list[Parsed | None] = [None] * len(jobs)
         misses = []
         stored = len(self.store) > 0
+        HANDED_OUT.clear()
         for index, (path, shown) in enumerate(jobs):
             module = None
             if stored:
@@ -149,7 +158,10 @@ class ContentCache:
                 except OSError:
                     digest = None  # the parse says why, located
                 if digest is not None:
-                    module = self.store.get(self.key(path, shown, digest))
+                    key = self.key(path, shown, digest)
+                    module = self.store.get(key)
+                    if module is not None:
+                        HANDED_OUT[id(module)] = (module, key)
             if module is None:
                 misses.append(index)
             else:
@@ -160,7 +172,18 @@ class ContentCache:
             results[index] = (module, problems)
             if module is not None and not problems:
                 path, shown = jobs[index]
-                self.store.put(self.key(path, shown, module.digest), module)
+                key = self.key(path, shown, module.digest)
+                self.store.put(key, module)
+                HANDED_OUT[id(module)] = (module, key)
         self.store.save()
         return results
+
+
+# The modules the last ContentCache.parse handed out, by id, with their keys (each kept
+# alive here, so its id names it while it is listed). A key fixes the module's value: that
+# is this cache's contract, so what is worked out from a module can be kept by its key
+# for the next process too (render/pagecache.py keeps each one's digest). Modules are
+# frozen; one changed for a page (its variables filled in, a translation attached) is a
+# new object, not listed here.
+HANDED_OUT: dict[int, tuple[Module, str]] = {}
 

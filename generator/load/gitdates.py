@@ -24,6 +24,8 @@ def last_commit_dates(root: Path, files: Iterable[Path]) -> dict[Path, dt.dateti
     """{file: committer date (UTC) of the last commit that touched it} for the ``files``
     under ``root`` that git tracks; {} when ``root`` is not in a git checkout."""
     root = root.resolve()
+    if not any((folder / ".git").exists() for folder in (root, *root.parents)):
+        return {}  # in no checkout (git finds one the same way): spare starting git
     wanted: dict[str, Path] = {}
     for path in files:
         try:
@@ -32,8 +34,6 @@ def last_commit_dates(root: Path, files: Iterable[Path]) -> dict[Path, dt.dateti
             continue  # outside the project: not asked of git
     if not wanted:
         return {}
-    if not any((folder / ".git").exists() for folder in (root, *root.parents)):
-        return {}  # in no checkout (git finds one the same way): spare starting git
     env = {k: v for k, v in os.environ.items()
            if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}  # this checkout's
     try:

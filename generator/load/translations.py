@@ -66,7 +66,10 @@ def attach(modules: list, paths: list[tuple[Path, str]], parse) -> tuple[list, l
         found.setdefault(base.slug, {})[lang] = replace(
             base, title=module.title, summary=module.summary, html=module.html,
             text=module.text, source=shown, digest=digest, lang=lang, translations={})
-    return [replace(m, translations=found.get(m.slug, {})) for m in modules], problems
+    # a module without translations is returned as it is (its own empty dict): copying
+    # hundreds of them costs more than the rest of loading them from the content cache
+    return [m if m.slug not in found and not m.translations
+            else replace(m, translations=found.get(m.slug, {})) for m in modules], problems
 
 
 def _structural_keys(path: Path, shown: str) -> list[Problem]:

@@ -3,18 +3,140 @@ atomically, then prune what this build no longer makes (``OutputLayout.prune``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import stat
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from generator.core.errors import GuidegenError, Problem, display_path
 from generator.core.write import os_error_text, write_atomic
 from generator.publish.layout import OutputLayout
+from generator.render.codecache import COMPILED
 from generator.render.pagecache import PageCache
 from generator.render.site import SiteNotBuilt, render_site
 
 WRITE_THREADS = 4  # site files written at once
 LISTED_FAILURES = 10  # files that could not be written, listed one by one (then counted)
+INDEX_NAME = "site-files.json"  # beside the page cache: what each site file held, and when
+RACY_NS = 2_000_000_000  # a file changed this recently may change again unseen (see below)
+
+
+class FileIndex:
+    """What each file of the site held when a build last wrote or read it (its SHA-256)
+    and the file's identity then (inode, size, mtime and ctime), so that a rebuild need
+    not read back every unchanged page to know it is unchanged: the way ``git status``
+    trusts its index.
+
+    The kernel sets a file's ctime on any change to it, and nothing can set it back: an
+    identity unchanged since it was recorded means the bytes are too. Only an identity
+    recorded more than :data:`RACY_NS` after the file's last change is trusted (a change
+    within the same tick of the clock would leave it the same); other files are read and
+    compared, as without an index. A damaged or foreign index is ignored (every file is
+    compared) and written again."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.known: dict[str, list] = {}
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and data.get("format") == 1 and isinstance(
+                data.get("files"), dict):
+            self.known = {name: entry for name, entry in data["files"].items()
+                          if isinstance(entry, list) and len(entry) == 6
+                          and all(type(x) is int for x in entry[:5])
+                          and isinstance(entry[5], str)}
+        self.found: dict[str, list] = {}  # this build's entries, by site path
+
+    @staticmethod
+    def _identity(info: os.stat_result) -> list[int]:
+        return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+    def unchanged(self, name: str, target: Path, data: bytes) -> bool:
+        """Whether ``target`` certainly holds ``data`` already, without reading it."""
+        entry = self.known.get(name)
+        if entry is None or entry[2] != len(data):
+            return False
+        try:
+            info = os.lstat(target)
+        except OSError:
+            return False
+        if not stat.S_ISREG(info.st_mode) or self._identity(info) != entry[:5]:
+            return False
+        if hashlib.sha256(data).hexdigest() != entry[5]:
+            return False
+        self.found[name] = entry
+        return True
+
+    def record(self, name: str, target: Path, data: bytes) -> None:
+        """``target`` holds ``data`` now (written or compared): trusted next time if its
+        last change is old enough."""
+        if name in self.found:
+            return
+        try:
+            info = os.lstat(target)
+        except OSError:
+            return
+        if stat.S_ISREG(info.st_mode) and info.st_ctime_ns < time.time_ns() - RACY_NS:
+            self.found[name] = [*self._identity(info), hashlib.sha256(data).hexdigest()]
+
+    def save(self) -> None:
+        if self.found == self.known:
+            return
+        text = json.dumps({"format": 1, "files": self.found}, sort_keys=True)
+        try:
+            write_atomic(self.path, text.encode(), durable=False)
+        except OSError:
+            pass  # the next build compares every file, as without an index
+
+
+class Folders:
+    """A first build (no ``OUT/site/`` yet) makes the pages' folders in a thread while the
+    pages render: creating hundreds of folders is the kernel's work, done outside the
+    GIL, and about as long as writing the files into them. A site that is not built
+    after all leaves none of them behind (:meth:`undo`)."""
+
+    def __init__(self, site: Path):
+        self.site = site
+        self.created: list[Path] = []
+        self._thread: threading.Thread | None = None
+
+    def make(self, pages: list[str]) -> None:
+        if self.site.exists() or self.site.is_symlink():
+            return  # a rebuild: its folders are there (write_atomic makes any new one)
+        folders = {self.site, *(p for p in self.site.parents if not p.exists())}
+        for page in pages:
+            for parent in PurePosixPath(page).parents:
+                folders.add(self.site / parent)
+        self._thread = threading.Thread(target=self._make, args=(sorted(folders),))
+        self._thread.start()
+
+    def _make(self, folders: list[Path]) -> None:
+        for folder in folders:  # sorted: each after its parent
+            try:
+                os.mkdir(folder)
+            except OSError:
+                continue  # there already, or not possible: write_atomic says why
+            self.created.append(folder)
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def undo(self) -> None:
+        self.wait()
+        for folder in reversed(self.created):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+        self.created = []
 
 
 def build_site(inputs, renderer, layout: OutputLayout,
@@ -23,21 +145,41 @@ def build_site(inputs, renderer, layout: OutputLayout,
     removed (``plans/`` excepted: it belongs to the guide build). A template error becomes
     a located problem rather than an exception. ``cache``: pages rendered before
     (render/pagecache.py), saved once the site is written."""
+    store = cache.store.path if cache is not None else None
+    # compiled templates kept beside the pages (render/codecache.py): not compiled again
+    COMPILED.use(layout.out if store is not None else None)
+    folders = Folders(layout.site)
     try:
-        files, problems = render_site(inputs, renderer, cache)
+        files, problems = render_site(inputs, renderer, cache, planned=folders.make)
     except GuidegenError as exc:
+        folders.undo()
         path = display_path(Path(exc.path), inputs.project.root) if exc.path else "templates"
         return [SiteNotBuilt(path, exc.line, exc.message)]
+    except BaseException:
+        folders.undo()
+        raise
+    finally:
+        COMPILED.use(None)
     if not files:
+        folders.undo()
         return problems
+    folders.wait()
     site = layout.site
+    index = FileIndex(store.with_name(INDEX_NAME)) if store is not None else None
 
     def write(item) -> bool | OSError:
+        name, data = item
+        target = site / name
+        if index is not None and index.unchanged(name, target, data):
+            return False
         # hundreds of small pages: no fsync each (one sync below for all of them)
         try:
-            return write_atomic(site / item[0], item[1], durable=False)
+            written = write_atomic(target, data, durable=False)
         except OSError as exc:  # a full disk, a read-only folder: said at the file
             return exc
+        if index is not None and not written:  # (one just written is too new to trust)
+            index.record(name, target, data)
+        return written
 
     # creating folders and files is mostly the kernel's work, done outside the GIL:
     # a few threads keep both cores busy with it
@@ -59,4 +201,6 @@ def build_site(inputs, renderer, layout: OutputLayout,
     layout.prune(site_keep=set(files))
     if cache is not None:
         cache.save()  # after the sync above: the next build's, not worth waiting for
+    if index is not None:
+        index.save()
     return problems

@@ -20,6 +20,11 @@ A digest is made from the values themselves, never from ``pickle`` or ``repr`` (
 sorted, pydantic models and dataclasses taken field by field), so it is the same in every
 process; a value of a kind it does not know makes the page uncacheable (rendered every
 time), never a guess. Rendered bytes are kept by ``core.cachestore``.
+
+A value many pages share (the site settings, the brand, the list of modules) is digested
+once per build; a module the content cache handed out has its digest kept in the store
+by its content-cache key (which fixes the module's value), so a rebuild digests only the
+modules that changed.
 """
 
 from __future__ import annotations
@@ -35,9 +40,8 @@ from pathlib import Path, PurePath
 import jinja2
 from jinja2 import meta
 
-from generator.core.cachestore import CacheStore, make_key
-from generator.core.parallel import pmap
-from generator.load.contentcache import CACHE_DIR, PACKAGE_DIR, fingerprint
+from generator.core.cachestore import CacheStore, key_from, key_start, make_key
+from generator.load.contentcache import CACHE_DIR, HANDED_OUT, PACKAGE_DIR, fingerprint
 
 MAX_DEPTH = 40  # nesting of a context value; deeper (or a cycle) is not digested
 
@@ -55,6 +59,8 @@ class PageCache:
         self._reads: dict[tuple[int, str], tuple[jinja2.Environment, frozenset | None]] = {}
         self._digests: dict[int, tuple[object, bytes]] = {}  # id -> (value kept alive, digest)
         self._inner: dict[int, tuple[object, bytes]] = {}  # the same, of objects inside them
+        self._starts: dict[tuple[str, str], object] = {}  # (shared, template) -> its hash
+        self._parsed: dict = {}  # (id(env), template) -> what reads() found in its source
         self.rendered = 0  # pages rendered (not taken from the store), for tests and reports
 
     @classmethod
@@ -95,11 +101,23 @@ class PageCache:
         if shared is None:
             return None
         names = self.reads(env, project, template)
-        h = hashlib.sha256(make_key(shared, template).encode())
+        start = self._starts.get((shared, template))
+        if start is None:
+            start = self._starts[(shared, template)] = hashlib.sha256(
+                make_key(shared, template).encode())
+        h = start.copy()
+        memo, inner = self._digests, self._inner
         try:
-            for name in sorted(ctx):
-                if names is None or name in names:  # digests are 32 bytes: no separator
-                    h.update(_name(name) + self._digest(ctx[name]))
+            for name in sorted(ctx) if names is None else sorted(names.intersection(ctx)):
+                value = ctx[name]
+                if type(value) is str:  # most differ from page to page: hashed, not kept
+                    h.update(_name(name) + hashlib.sha256(b"str:" + value.encode(
+                        "utf-8", "surrogatepass")).digest())
+                    continue  # digests are 32 bytes: no separator
+                kept = memo.get(id(value))  # a value many pages share: digested once
+                if kept is None:
+                    kept = memo[id(value)] = (value, digest(value, inner))
+                h.update(_name(name) + kept[1])
         except Unhashable:
             return None
         return h.hexdigest()
@@ -112,7 +130,7 @@ class PageCache:
             key = make_key("reads", self.shared(env, project), template)
             stored = self.store.get(key, count=False)
             if stored is None:
-                names = reads(env, template)
+                names = reads(env, template, self._parsed)
                 stored = b"*" if names is None else "\n".join(sorted(names)).encode()
                 self.store.put(key, stored)
             names = None if stored == b"*" else frozenset(stored.decode().split("\n")) - {""}
@@ -120,21 +138,61 @@ class PageCache:
             self._reads[(id(env), template)] = found
         return found[1]
 
-    def render(self, count: int, render: Callable[..., bytes], min_items: int
-               ) -> list[bytes]:
+    def render(self, count: int, render: Callable[..., bytes], min_items: int,
+               before_fork: Callable[[], None] | None = None) -> list[bytes]:
         """``[render(i) for i in range(count)]`` (``render`` runs under ``pmap``), taking
-        each page whose key (``render(i, True)``) is stored from the store instead."""
+        each page whose key (``render(i, True)``) is stored from the store instead;
+        ``before_fork()`` runs first when so many pages are left that workers render
+        them."""
         self._digests.clear()  # ids are only stable while the values they name live
         self._inner.clear()
+        unknown = self._known_modules()
         keys = [render(i, True) for i in range(count)]
+        for module, key in unknown:  # digested for these pages: kept for the next build
+            kept = self._inner.get(id(module))
+            if kept is not None and kept[0] is module:
+                self.store.put(key, kept[1])
         pages: list[bytes | None] = [None if k is None else self.store.get(k) for k in keys]
         misses = [i for i, page in enumerate(pages) if page is None]
         self.rendered += len(misses)
-        for i, page in zip(misses, pmap(render, misses, min_items=min_items), strict=True):
+        if before_fork is not None and len(misses) >= min_items:
+            before_fork()
+        if len(misses) < min_items:  # as pmap would: in this process
+            made = [render(i) for i in misses]
+        else:
+            from generator.core.parallel import pmap
+
+            made = pmap(render, misses, min_items=min_items)
+        for i, page in zip(misses, made, strict=True):
             pages[i] = page
             if keys[i] is not None:
                 self.store.put(keys[i], page)
         return pages
+
+    def _known_modules(self) -> list[tuple[object, str]]:
+        """Put in the digest memo each module the content cache handed out whose digest
+        was kept by an earlier build (by the module's content-cache key: a module's value
+        follows from it); the others, with the key to keep theirs under."""
+        start, unknown = key_start("module-digest", fingerprint()), []
+        for module, content_key in HANDED_OUT.values():
+            key = key_from(start, content_key)
+            found = self.store.get(key, count=False)
+            if found is not None and len(found) == 32:
+                self._inner[id(module)] = (module, found)
+            else:
+                unknown.append((module, key))
+        return unknown
+
+    def one(self, key: str | None, render: Callable[[], bytes]) -> bytes:
+        """The page stored under ``key``, else ``render()`` (stored unless ``key`` is None),
+        for a page outside :meth:`render`'s list (the 404 page)."""
+        page = None if key is None else self.store.get(key)
+        if page is None:
+            page = render()
+            self.rendered += 1
+            if key is not None:
+                self.store.put(key, page)
+        return page
 
     def save(self) -> None:
         """Keep what this build used; forget what it worked out (``serve`` keeps one
@@ -144,21 +202,16 @@ class PageCache:
         self._inner.clear()
         self._shared.clear()
         self._reads.clear()
-
-    def _digest(self, value) -> bytes:
-        if type(value) is str:  # most values differ from page to page: no memo
-            return hashlib.sha256(b"str:" + value.encode("utf-8", "surrogatepass")).digest()
-        kept = self._digests.get(id(value))
-        if kept is None:
-            kept = (value, digest(value, self._inner))
-            self._digests[id(value)] = kept
-        return kept[1]
+        self._starts.clear()
+        self._parsed.clear()
 
 
-def reads(env: jinja2.Environment, name: str) -> frozenset[str] | None:
+def reads(env: jinja2.Environment, name: str, memo: dict | None = None
+          ) -> frozenset[str] | None:
     """Undeclared names of ``name`` and of every template it extends, includes or
     imports; None when a template is named only at render time, one cannot be loaded,
-    or one of our filters, tests or globals is handed the whole context."""
+    or one of our filters, tests or globals is handed the whole context. ``memo`` keeps
+    what each template's source gives, for the next page template that uses it."""
     for table in (env.filters, env.tests, env.globals):
         for func in table.values():  # @pass_context marks a function with jinja_pass_arg
             passed = getattr(getattr(func, "jinja_pass_arg", None), "name", None)
@@ -174,11 +227,17 @@ def reads(env: jinja2.Environment, name: str) -> frozenset[str] | None:
         seen.add(current)
         try:
             source, _filename, _uptodate = env.loader.get_source(env, current)
-            tree = env.parse(source, current)
+            found = memo.get((id(env), current)) if memo is not None else None
+            if found is None or found[1] != source:
+                tree = env.parse(source, current)
+                found = (env, source, meta.find_undeclared_variables(tree),
+                         list(meta.find_referenced_templates(tree)))
+                if memo is not None:
+                    memo[(id(env), current)] = found  # the env kept: its id stays its own
         except jinja2.TemplateError:
             return None  # rendering reports it, located
-        names |= meta.find_undeclared_variables(tree)
-        for other in meta.find_referenced_templates(tree):
+        names |= found[2]
+        for other in found[3]:
             if other is None:
                 return None
             todo.append(other)
@@ -229,8 +288,14 @@ def _canonical(value, out: list[bytes], depth: int, memo: dict) -> None:
         return
     if depth > MAX_DEPTH:
         raise Unhashable("nested too deeply (or a cycle)")
+    kept = memo.get(id(value))  # an object already taken field by field (below)
+    if kept is not None and kept[0] is value:
+        out += (_tag(kind), b"#", kept[1])
+        return
     if kind is tuple or kind is list:
         items = value
+    elif kind is dict:  # as the isinstance(value, dict) case below, sooner
+        items = [x for pair in value.items() for x in pair]
     elif value is None or isinstance(value, _SCALARS):
         data = repr(value).encode()
         out += (_tag(kind), b"%d:" % len(data), data)
@@ -265,17 +330,22 @@ def _items(kind: type, items, out: list[bytes], depth: int, memo: dict) -> None:
     out += (_tag(kind), b"[%d]" % len(items))
     depth += 1
     for item in items:  # the commonest leaves inline, as the calls below would write them
-        if type(item) is str:
+        leaf = type(item)
+        if leaf is str:
             data = item.encode("utf-8", "surrogatepass")
             out += (_STR, b"%d:" % len(data), data)
         elif item is None:
             out.append(_NONE)
+        elif leaf is bool or leaf is int:
+            data = repr(item).encode()
+            out += (_TAGS[leaf], b"%d:" % len(data), data)
         else:
             _canonical(item, out, depth, memo)
 
 
 _STR = _tag(str)
 _NONE = _tag(type(None)) + b"4:None"
+_tag(bool), _tag(int)  # in _TAGS from the start: _items writes them inline
 
 
 def _callable_or_digest(value) -> str:
@@ -299,11 +369,17 @@ def _tree(folder: Path) -> str:
 
 
 def render_pages(cache: PageCache | None, count: int, render: Callable[..., bytes],
-                 min_items: int) -> list[bytes]:
+                 min_items: int, before_fork: Callable[[], None] | None = None
+                 ) -> list[bytes]:
     """``[render(i) for i in range(count)]`` on every core (``pmap``), through ``cache``
     when there is one: ``render(i, True)`` gives page ``i``'s key (None: uncacheable).
-    ``render`` must be a module-level function (``pmap`` may fork workers for it)."""
+    ``render`` must be a module-level function (``pmap`` may fork workers for it);
+    ``before_fork()`` runs first when workers will render the pages (or no cache)."""
     if cache is None:
+        from generator.core.parallel import pmap
+
+        if before_fork is not None:
+            before_fork()
         return pmap(render, range(count), min_items=min_items)
-    return cache.render(count, render, min_items)
+    return cache.render(count, render, min_items, before_fork)
 

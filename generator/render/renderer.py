@@ -22,6 +22,7 @@ from generator.core.errors import Problem, RenderError, display_path
 from generator.core.notes import N_
 from generator.load.content import shift_headings
 from generator.load.project import shipped_dir
+from generator.render.codecache import COMPILED
 from generator.render.modulevalues import guide_values
 from generator.render.textlang import text_lang
 from generator.render.words import Words
@@ -131,31 +132,6 @@ def qr_uri(url: str, colour: str = "#000000") -> str:
                                                    omitsize=True)
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates shared by every environment :meth:`Renderer.env` makes.
-
-    Compiling a template costs tens of milliseconds; each brand has its own
-    environment (its overrides first), yet most files are the project's own and
-    identical for every brand. Jinja keys the cache by template name and file and
-    checks the source's checksum, and all these environments have the same settings
-    (made by the one method below), so reuse is safe: a content-addressed memo.
-    """
-
-    def __init__(self):
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket) -> None:
-        code = self._code.get(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
-
-
-_COMPILED = _CompiledTemplates()
-
-
 class Renderer:
     """Renders a project's templates: guides, plan pages and emails from a GuidePlan,
     and the site's pages (render/site.py), with one Jinja environment per brand."""
@@ -198,7 +174,7 @@ class Renderer:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
-                bytecode_cache=_COMPILED,
+                bytecode_cache=COMPILED,  # shared, and kept on disk by the site
                 extensions=["jinja2.ext.i18n"],
             )
             env.policies["ext.i18n.trimmed"] = True  # {% trans %} text: whitespace collapsed

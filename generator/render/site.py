@@ -11,9 +11,9 @@ Private plan pages live in ``plans/`` beside the site but are never linked or li
 from __future__ import annotations
 
 import datetime as dt
-import html
+import gc
 import json
-import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from generator.load.gitdates import last_commit_dates
 from generator.render.modulevalues import neutral_words
 from generator.render.pagecache import PageCache, render_pages
 from generator.render.renderer import DISCLAIMER
+from generator.render.sitefiles import favicon_ico, plans_index
 from generator.render.sitelangs import Alternates
 from generator.render.sitexml import feed, sitemap
 from generator.render.words import Words
@@ -38,9 +39,9 @@ PLANS = "plans"  # private plan pages: never linked, listed or pruned by the sit
 PLANS_INDEX = f"{PLANS}/index.html"  # an empty page, so no web server lists the folder
 ABOUT = "about"
 RESERVED_SLUGS = {ABOUT, "assets", PLANS}
-# A page renders in about 0.3 ms: below this many pages, forking workers (and copying
-# their memory on write) costs more than it saves (measured on 2 cores).
-RENDER_MIN_PAGES = 800
+# A page renders in about 0.4 ms: below this many pages to render, forking workers costs
+# more than it saves (measured on 2 cores). A rebuild renders only what changed.
+RENDER_MIN_PAGES = 250
 
 
 @dataclass(frozen=True)
@@ -141,37 +142,6 @@ def palette(brand: Brand) -> dict[str, str]:
             "on_primary": on_primary}
 
 
-def favicon_ico(colour: str, size: int = 32) -> bytes:
-    """A /favicon.ico (a dot in the brand colour), drawn here so no imaging library is
-    needed. Browsers ask for it on every page without an icon link (the plan pages),
-    and a 404 there is a console error on the runner's private page."""
-    r, g, b = rgb(colour)
-    centre, radius, pixels = (size - 1) / 2, size / 2 - 1, bytearray()
-    # squared distances of the 4x4 samples in each row and column (computed once)
-    span = [[(i + d / 4 - centre) ** 2 for d in (-1.5, -0.5, 0.5, 1.5)] for i in range(size)]
-    limit = radius ** 2
-    for y in range(size):  # BMP rows go bottom-up; the circle is symmetric anyway
-        for x in range(size):
-            inside = sum(sx + sy <= limit for sx in span[x] for sy in span[y])
-            pixels += bytes((b, g, r, round(255 * inside / 16)))
-    mask = bytes(((size + 31) // 32) * 4 * size)
-    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0,
-                         len(pixels) + len(mask), 0, 0, 0, 0)
-    image = header + bytes(pixels) + mask
-    entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
-    return struct.pack("<HHH", 0, 1, 1) + entry + image
-
-
-def plans_index(language: str) -> bytes:
-    """``plans/index.html``: an empty, unindexed page where a web server that lists
-    folders would otherwise list every runner's private plan folder."""
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="{html.escape(language)}">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="robots" content="noindex, nofollow">\n'
-            '<meta name="referrer" content="no-referrer">\n'
-            "<title>Nothing here</title>\n</head>\n<body></body>\n</html>\n").encode()
-
-
 def json_ld(data: dict) -> Markup:
     """JSON for a <script> element: '<', '>' and '&' escaped so no text can close it."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: C encoder
@@ -213,8 +183,12 @@ class SiteRenderer:
         self._org = self.organization()
         self._palette = palette(self.brand)
         self._open_days = days_text(self.brand.open_days, self.words)
+        self._dir = self.language.direction
+        self._site = SiteText(self.settings, self.title, self.description)
+        self._disclaimer = self.words.gettext(DISCLAIMER)
         self._near: tuple[list[Page] | None, dict[int, tuple]] = (None, {})
         self._dates: dict[str, dt.datetime | None] = {}  # module slug -> last changed
+        self._frozen = False  # gc.freeze() for forked workers, undone once they are done
 
     def date_modules(self, modules: list[Module]) -> None:
         """When each module last changed: its front matter's ``updated:``, else the last
@@ -289,10 +263,9 @@ class SiteRenderer:
         b = self.brand
         site_root = root + "../" * self.prefix.count("/")  # where the assets are
         ctx = dict(
-            lang=self.language.tag, dir=self.language.direction,
-            site=SiteText(self.settings, self.title, self.description), brand=b, page=page,
-            root=root, site_root=site_root,
-            home=root or "./", modules=modules, disclaimer=self.words.gettext(DISCLAIMER),
+            lang=self.language.tag, dir=self._dir,
+            site=self._site, brand=b, page=page, root=root, site_root=site_root,
+            home=root or "./", modules=modules, disclaimer=self._disclaimer,
             build_date=self.renderer.context.build_date,
             logo=f"{site_root}assets/{self.logo_name}", open_days=self._open_days,
             palette=self._palette,
@@ -318,6 +291,24 @@ class SiteRenderer:
             except jinja2.TemplateError:
                 pass
 
+    def _before_fork(self, pages: list[Page]) -> None:
+        """Workers will render: templates compiled once, here, and what is loaded kept out
+        of the collector's way (a collection in a worker would copy all it inherited)."""
+        self.compile_templates({p.template for p in pages} | {"site/404.html.j2"})
+        gc.freeze()
+        self._frozen = True
+
+    def render_one(self, template: str, ctx: dict) -> bytes:
+        """One file from ``template``, through the page cache when there is one."""
+
+        def render() -> bytes:
+            return self.renderer.render(template, ctx, self.brand, self.words).encode()
+
+        if self.cache is None:
+            return render()
+        env = self.renderer.env(self.brand, self.words)
+        return self.cache.one(self.cache.key(env, self.inputs.project, template, ctx), render)
+
     def prepare(self) -> list[Problem]:
         """This language's modules and pages (:attr:`pages`), before anything renders:
         every language's page list is needed for the alternates of each page."""
@@ -335,14 +326,17 @@ class SiteRenderer:
         all languages share (assets, 404 page, robots.txt)."""
         modules, pages = self.modules, self.pages
         files: dict[str, bytes] = {}
-        self.compile_templates({page.template for page in pages} | {"site/404.html.j2"})
         global _RENDERING
         _RENDERING = (self, modules, pages)  # inherited by forked workers (see pmap)
         try:
             rendered = render_pages(self.cache, len(pages), _render_page,
-                                    min_items=RENDER_MIN_PAGES)
+                                    min_items=RENDER_MIN_PAGES, before_fork=lambda: (
+                                        self._before_fork(pages)))
         finally:
             _RENDERING = None
+            if self._frozen:  # collectable again (serve lives on)
+                gc.unfreeze()
+                self._frozen = False
         for page, data in zip(pages, rendered, strict=True):
             files[self.prefix + page.file] = data
         files[self.prefix + "feed.xml"] = feed(self)
@@ -350,8 +344,7 @@ class SiteRenderer:
             return files
         # the 404 page is served at any depth: links are absolute paths from base_url
         ctx = self.context(None, urlsplit(self.base).path, modules, pages)
-        files["404.html"] = self.renderer.render("site/404.html.j2", ctx, self.brand,
-                                                 self.words).encode()
+        files["404.html"] = self.render_one("site/404.html.j2", ctx)
         files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
         files["favicon.ico"] = favicon_ico(self.brand.colors.primary)
         files[f"assets/{self.logo_name}"] = self.brand.logo_bytes  # an SVG logo sanitised
@@ -376,9 +369,11 @@ def _render_page(index: int, key: bool = False):
     return builder.renderer.render(page.template, ctx, builder.brand, builder.words).encode()
 
 
-def render_site(inputs, renderer, cache: PageCache | None = None
+def render_site(inputs, renderer, cache: PageCache | None = None,
+                planned: Callable[[list[str]], None] | None = None
                 ) -> tuple[dict[str, bytes], list[Problem]]:
-    """Every public file, in memory. No site brand -> one error, no files."""
+    """Every public file, in memory. No site brand -> one error, no files. ``planned``
+    is told the pages' paths before they render (the publisher makes their folders)."""
     settings = inputs.project.settings
     if site_brand(inputs) is None:
         name = settings.site_brand or settings.default_brand
@@ -389,6 +384,8 @@ def render_site(inputs, renderer, cache: PageCache | None = None
     builders = [SiteRenderer(inputs, renderer, renderer.words(languages.language(lang)))
                 for lang in languages.all]
     problems = [p for i, b in enumerate(builders) for p in b.prepare() if i == 0]
+    if planned is not None:
+        planned([b.prefix + page.file for b in builders for page in b.pages])
     alternates = Alternates.collect(builders)
     files: dict[str, bytes] = {}
     for builder in builders:

@@ -21,10 +21,11 @@ class Alternates:
         """From each language's SiteRenderer, after ``prepare()``; the default first."""
         paths: dict[str, list[dict]] = {}
         for b in builders:
+            lang, name, default = b.language.lang, b.language.name, not b.prefix
             for page in b.pages:
                 paths.setdefault(page.path, []).append(
-                    {"lang": b.language.lang, "tag": b.language.lang, "name": b.language.name,
-                     "url": b.url(page.path), "default": not b.prefix})
+                    {"lang": lang, "tag": lang, "name": name, "url": b.url(page.path),
+                     "default": default})
         return cls(builders[0].base if builders else "", paths)
 
     def of(self, path: str, current: str | None = None) -> list[dict]:

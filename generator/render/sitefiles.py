@@ -1,0 +1,55 @@
+"""The site's small fixed files: ``/favicon.ico`` (a dot in the brand colour, drawn here
+so no imaging library is needed) and the empty ``plans/index.html``."""
+
+from __future__ import annotations
+
+import functools
+import html
+import struct
+
+from generator.load.brands import rgb
+
+
+def favicon_ico(colour: str, size: int = 32) -> bytes:
+    """A /favicon.ico (a dot in the brand colour), drawn here so no imaging library is
+    needed. Browsers ask for it on every page without an icon link (the plan pages),
+    and a 404 there is a console error on the runner's private page."""
+    r, g, b = rgb(colour)
+    pixels = bytearray()
+    for row in _dot(size):  # BMP rows go bottom-up; the circle is symmetric anyway
+        for alpha in row:
+            pixels += bytes((b, g, r, alpha))
+    mask = bytes(((size + 31) // 32) * 4 * size)
+    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0,
+                         len(pixels) + len(mask), 0, 0, 0, 0)
+    image = header + bytes(pixels) + mask
+    entry = struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
+    return struct.pack("<HHH", 0, 1, 1) + entry + image
+
+
+@functools.cache
+def _dot(size: int) -> tuple[tuple[int, ...], ...]:
+    """The favicon's opacity, pixel by pixel: the share of 4x4 samples inside the circle.
+    Worked out for one quarter (the rest mirrors it: a sample's squared distance from the
+    centre is the same from either side, exactly, in binary fractions)."""
+    centre, radius = (size - 1) / 2, size / 2 - 1
+    # squared distances of the 4x4 samples in each row and column (computed once)
+    span = [[(i + d / 4 - centre) ** 2 for d in (-1.5, -0.5, 0.5, 1.5)] for i in range(size)]
+    limit = radius ** 2
+    half = (size + 1) // 2
+    rows = []
+    for y in range(half):
+        left = [round(255 * sum(sx + sy <= limit for sx in span[x] for sy in span[y]) / 16)
+                for x in range(half)]
+        rows.append(tuple(left + left[:size - half][::-1]))
+    return tuple(rows + rows[:size - half][::-1])
+
+
+def plans_index(language: str) -> bytes:
+    """``plans/index.html``: an empty, unindexed page where a web server that lists
+    folders would otherwise list every runner's private plan folder."""
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{html.escape(language)}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="robots" content="noindex, nofollow">\n'
+            '<meta name="referrer" content="no-referrer">\n'
+            "<title>Nothing here</title>\n</head>\n<body></body>\n</html>\n").encode()
