@@ -25,9 +25,22 @@ def test_many_modules_load_the_same_in_parallel_and_serially(tmp_path, monkeypat
     (content / "m999.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
     together = load_modules(content, tmp_path)
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)  # force the serial path
-    monkeypatch.setattr(parallel.pmap, "__defaults__", (10**9,))
+    monkeypatch.setattr(parallel.pmap, "__defaults__", (10**9, *parallel.pmap.__defaults__[1:]))
     alone = load_modules(content, tmp_path)
     assert together == alone
     assert len(together[0]) == 150
     assert [str(p) for p in together[1]] == [str(p) for p in alone[1]]
     assert str(together[1][0]).startswith("content/m999.md:3: invalid YAML")
+
+
+def test_pmap_prepares_forked_workers_only_when_it_forks(monkeypatch):
+    """``before_fork`` runs once, before workers are forked, and never for a serial run."""
+    calls = []
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert parallel.pmap(square, list(range(5)), min_items=10,
+                         before_fork=lambda: calls.append("serial")) == [0, 1, 4, 9, 16]
+    assert calls == []
+    items = list(range(40))
+    assert parallel.pmap(square, items, min_items=10,
+                         before_fork=lambda: calls.append("forked")) == [x * x for x in items]
+    assert calls == ["forked"]

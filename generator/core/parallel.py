@@ -32,16 +32,21 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def pmap(func: Callable, items: Sequence, min_items: int = MIN_ITEMS) -> list:
+def pmap(func: Callable, items: Sequence, min_items: int = MIN_ITEMS,
+         before_fork: Callable[[], None] | None = None) -> list:
     """``[func(x) for x in items]``, on every core when there are many items.
 
     ``func`` must be a module-level function (it is pickled by reference);
-    fork is used where available so workers start in milliseconds.
+    fork is used where available so workers start in milliseconds. ``before_fork()``
+    runs just before workers are forked (never when the items are done in this process),
+    to prepare what they inherit.
     """
     workers = min(cores(), max(1, len(items) // (min_items // 2)))
     if workers < 2 or len(items) < min_items or "fork" not in \
             multiprocessing.get_all_start_methods():
         return [func(x) for x in items]
+    if before_fork is not None:
+        before_fork()
     ctx = multiprocessing.get_context("fork")
     chunk = max(1, len(items) // (workers * 4))
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:

@@ -34,7 +34,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
 
 import jinja2
@@ -142,8 +142,7 @@ class PageCache:
                before_fork: Callable[[], None] | None = None) -> list[bytes]:
         """``[render(i) for i in range(count)]`` (``render`` runs under ``pmap``), taking
         each page whose key (``render(i, True)``) is stored from the store instead;
-        ``before_fork()`` runs first when so many pages are left that workers render
-        them."""
+        ``before_fork()`` runs first when workers render the pages left."""
         self._digests.clear()  # ids are only stable while the values they name live
         self._inner.clear()
         unknown = self._known_modules()
@@ -155,14 +154,7 @@ class PageCache:
         pages: list[bytes | None] = [None if k is None else self.store.get(k) for k in keys]
         misses = [i for i, page in enumerate(pages) if page is None]
         self.rendered += len(misses)
-        if before_fork is not None and len(misses) >= min_items:
-            before_fork()
-        if len(misses) < min_items:  # as pmap would: in this process
-            made = [render(i) for i in misses]
-        else:
-            from generator.core.parallel import pmap
-
-            made = pmap(render, misses, min_items=min_items)
+        made = _render_all(render, misses, min_items, before_fork)
         for i, page in zip(misses, made, strict=True):
             pages[i] = page
             if keys[i] is not None:
@@ -312,13 +304,13 @@ def _canonical(value, out: list[bytes], depth: int, memo: dict) -> None:
     elif isinstance(value, dict):
         items = [x for pair in value.items() for x in pair]
     elif hasattr(value, "__dict__") or dataclasses.is_dataclass(value):
-        kept = memo.get(id(value))
-        if kept is None:  # dataclasses, pydantic models, plain objects: by their digest
-            fields = (vars(value) if hasattr(value, "__dict__") else  # or their slots
-                      {f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-            inner: list[bytes] = []
-            _items(kind, [x for pair in fields.items() for x in pair], inner, depth, memo)
-            kept = memo[id(value)] = (value, hashlib.sha256(b"".join(inner)).digest())
+        # dataclasses, pydantic models, plain objects: by their digest, kept in ``memo``
+        # (one already there was taken above)
+        fields = (vars(value) if hasattr(value, "__dict__") else  # or their slots
+                  {f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        inner: list[bytes] = []
+        _items(kind, [x for pair in fields.items() for x in pair], inner, depth, memo)
+        kept = memo[id(value)] = (value, hashlib.sha256(b"".join(inner)).digest())
         out += (_tag(kind), b"#", kept[1])
         return
     else:
@@ -374,12 +366,19 @@ def render_pages(cache: PageCache | None, count: int, render: Callable[..., byte
     """``[render(i) for i in range(count)]`` on every core (``pmap``), through ``cache``
     when there is one: ``render(i, True)`` gives page ``i``'s key (None: uncacheable).
     ``render`` must be a module-level function (``pmap`` may fork workers for it);
-    ``before_fork()`` runs first when workers will render the pages (or no cache)."""
+    ``before_fork()`` runs first when workers will render the pages."""
     if cache is None:
-        from generator.core.parallel import pmap
-
-        if before_fork is not None:
-            before_fork()
-        return pmap(render, range(count), min_items=min_items)
+        return _render_all(render, range(count), min_items, before_fork)
     return cache.render(count, render, min_items, before_fork)
+
+
+def _render_all(render: Callable[..., bytes], items: Sequence[int], min_items: int,
+                before_fork: Callable[[], None] | None) -> list[bytes]:
+    """``pmap(render, items, ...)``; fewer than ``min_items`` (a rebuild after an edit)
+    rendered here, as pmap would, without importing the worker pool."""
+    if len(items) < min_items:
+        return [render(i) for i in items]
+    from generator.core.parallel import pmap
+
+    return pmap(render, items, min_items=min_items, before_fork=before_fork)
 
