@@ -59,10 +59,10 @@ def reuse_order(guide) -> tuple:
     distinct shared parts: 590 layouts of them in roster order, 68 in this order).  The
     shared parts' words depend on the brand, the language, which modules are shared and
     the distance and units their variables show (load/modulevars.py, ``varies``)."""
-    kinds = {s.module for s in guide.timeline.sessions if s.module}
+    dated = guide.dated_modules
     return (*shared_key(guide), guide.athlete.distance, guide.units,
-            tuple(m.slug for m in guide.modules if m.slug not in kinds),
-            tuple(m.slug for m in guide.modules if m.slug in kinds), guide.id)
+            tuple(m.slug for m in guide.modules if m.slug not in dated),
+            tuple(m.slug for m in guide.modules if m.slug in dated), guide.id)
 
 
 class FastGuidePdf:
@@ -126,10 +126,9 @@ class FastGuidePdf:
         """``guide`` is a GuidePlan; returns the PDF and the URLs the fetcher refused."""
         pdf = self.maker.pdf_maker
         refused_from = len(pdf.refused)
-        athlete, brand, modules, timeline = guide.athlete, guide.brand, guide.modules, \
-            guide.timeline
-        kinds = {s.module for s in timeline.sessions if s.module}
-        has_shared = any(m.slug not in kinds for m in modules)
+        athlete, brand, modules = guide.athlete, guide.brand, guide.modules
+        dated = guide.dated_modules
+        has_shared = any(m.slug not in dated for m in modules)
 
         cover = self._personal(guide, "cover", PdfPages())
         n_cover = len(cover.pages)

@@ -55,6 +55,13 @@ class GuidePlan:
     def id(self) -> str:
         return self.athlete.id
 
+    @property
+    def dated_modules(self) -> frozenset[str]:
+        """The slugs of the modules a dated session points to: they carry this runner's
+        dates ("For you"), so a guide lays them out for the runner alone; the others are
+        shared word for word by every runner with the same brand, language and distance."""
+        return frozenset(s.module for s in self.timeline.sessions if s.module)
+
 
 def rules_of(modules) -> list[Rule]:
     """The planner's rules from the modules' ``sessions`` front matter."""
