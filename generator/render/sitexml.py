@@ -9,6 +9,7 @@ article's HTML, and a rebuild after one edit writes it again."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -111,13 +112,7 @@ def _write(node: Node, indent: str, out: list[str]) -> None:
 
 
 def _cdata(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    return html.escape(text, quote=False)  # &, < and >, as ElementTree escapes text
 
 
 def _attrib(text: str) -> str:
