@@ -11,10 +11,12 @@ summary, body, previous/next; Hugo also makes its sitemap, RSS and taxonomy page
 round runs, in turn: guidegen cold (empty output folder, no cache), Pelican cold
 (``--delete-output-directory``), Hugo cold (empty ``public/``), guidegen again with
 nothing changed, guidegen after one module's body changed (a different module each
-round), and the same edit seen by ``guidegen serve`` (its rebuild timed in its process,
-as its console line reports it). The rounds alternate so that a noisy spell on the
-machine hits every tool; each keeps its best wall time and its best CPU time (all cores:
-steadier than wall time on a busy machine; Hugo spreads its work over threads).
+round), the same edit seen by ``guidegen serve`` (its rebuild timed in its process,
+as its console line reports it), and Python starting and importing the libraries an edit
+uses (:data:`STACK`): the part of the edit's time that is the stack's, not guidegen's.
+The rounds alternate so that a noisy spell on the machine hits every tool; each keeps
+its best wall time and its best CPU time (all cores: steadier than wall time on a busy
+machine; Hugo spreads its work over threads).
 "Cold" removes the whole output folder, ``OUT/.cache/`` with it; the per-user key that
 signs compiled templates (``~/.cache/guidegen/``, render/codecache.py) is no cache and
 stays: a first run ever makes it, in a millisecond.
@@ -168,7 +170,11 @@ def serve_edit(project: Path, slug: str) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve")
+# What any tool built on the declared stack pays before its first line of work, when
+# one module changed: Python's start and the libraries an edit uses (the CLI, templates,
+# settings validation, Markdown, front matter, dates in the page's language, sanitising).
+STACK = "import click, jinja2, pydantic, markdown, frontmatter, babel.dates, babel.support, nh3"
+MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack")
 Found = dict[str, tuple[float, float] | None]  # measure -> best (wall, CPU) seconds
 
 
@@ -197,6 +203,7 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS) -> Found:
         edit(gg, r, modules)
         runs["edit"].append(timed(site, gg))
         runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}"))
+        runs["stack"].append(timed([sys.executable, "-c", STACK], gg))
     return {k: (min(w for w, _ in v), min(c for _, c in v)) if v else None
             for k, v in runs.items()}
 
@@ -215,6 +222,10 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
     (cold, cold_cpu), (pel, pel_cpu) = found["cold"], found["pelican"]
     (edit_, edit_cpu), (serve, serve_cpu) = found["edit"], found["serve"]
     nochange, nochange_cpu = found["nochange"]
+    stack, stack_cpu = found["stack"]
+    stack_note = (f"of which Python's start and importing the libraries an edit uses take "
+                  f"{stack:.2f}s (`python -c '{STACK}'`), guidegen's own imports and work "
+                  f"{edit_ - stack:.2f}s")
     if found["hugo"]:
         hugo, hugo_cpu = found["hugo"]
         hugo_note = (f"Hugo's whole build {hugo:.2f}s: **{edit_ / hugo:.2f}x** (target < 1x)")
@@ -227,7 +238,8 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
             f"no module parsed, no module page rendered, no file rewritten (OUT/.cache/); "
             f"CPU {nochange_cpu:.2f}s"),
            ("site rebuild after editing one module", f"{edit_:.2f}s",
-            f"`guidegen site`, a whole process: {hugo_note}; CPU {edit_cpu:.2f}s"),
+            f"`guidegen site`, a whole process: {hugo_note}; {stack_note}; "
+            f"CPU {edit_cpu:.2f}s"),
            ("`guidegen serve` rebuild after editing one module", f"{serve:.2f}s",
             f"in the preview's process (its `rebuilt (content) in ...`); CPU {serve_cpu:.2f}s")]
     if found["hugo"]:
@@ -243,7 +255,8 @@ def run(tmp: Path, modules: int, rounds: int = ROUNDS) -> list[tuple[str, str, s
     hugo = f"{found['hugo'][0]:.2f}s" if found["hugo"] else "not installed"
     print(f"d. site: cold {found['cold'][0]:.2f}s (Pelican {found['pelican'][0]:.2f}s), "
           f"no change {found['nochange'][0]:.2f}s, one edit {found['edit'][0]:.2f}s "
-          f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}")
+          f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}; Python + libraries "
+          f"{found['stack'][0]:.2f}s")
     return rows(found, modules)
 
 

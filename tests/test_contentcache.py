@@ -182,6 +182,21 @@ class _Exploit:
         return (os.mkdir, (str(self.marker),))
 
 
+def test_a_save_ends_a_generation_keeping_only_what_it_used(tmp_path):
+    pack = tmp_path / "store.pack"
+    keys = [hashlib.sha256(b"%d" % i).hexdigest() for i in range(3)]
+    store = CacheStore(pack)
+    for i, key in enumerate(keys):
+        store.put(key, b"value %d" % i)
+    store.save()
+    store = CacheStore(pack)  # the next build asks for one entry only
+    assert store.get(keys[1]) == b"value 1"
+    store.save()
+    assert len(CacheStore(pack)) == 1 and CacheStore(pack).get(keys[1]) == b"value 1"
+    store.save()  # a second save with nothing asked in between keeps nothing
+    assert len(CacheStore(pack)) == 0
+
+
 def test_an_entry_naming_anything_but_module_classes_is_refused(scratch_project, tmp_path,
                                                                 counted):
     root = project_with_pages(scratch_project, 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from generator import __version__
+from generator.cli.group import Group
 from generator.cli.report import write_report
 from generator.core.errors import (
     EXIT_INVALID_INPUT,
@@ -22,22 +23,7 @@ from generator.core.errors import (
 from generator.load.project import Project, load_project
 
 
-class _Group(click.Group):
-    """Catch our errors once: one line each, no traceback unless --debug."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except GuidegenError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            for line in exc.lines():
-                click.echo(f"error: {line}" if not exc.problems and not exc.path else line,
-                           err=True)
-            ctx.exit(exc.exit_code)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="guidegen")
 @click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
               default=".", show_default=True, help="Project folder (holds guidegen.toml).")

@@ -1,6 +1,6 @@
 """Commands for the site, the whole build, the live preview and new projects.
 
-Registered by ``generator.cli.app`` (see its ``_register``). Thin: parse options, call the
+Registered by ``generator.cli`` (see its ``__init__``). Thin: parse options, call the
 library, print problems one per line, exit 0/1/2. ``site`` and ``serve`` never import
 WeasyPrint (only ``build`` makes PDFs).
 """

@@ -137,6 +137,9 @@ class CacheStore:
     def save(self) -> None:
         """Keep the entries this build asked for or stored, and bring the pack up to date.
 
+        A save ends a generation: what counts as used starts empty again, so a second
+        save with no ``get`` or ``put`` in between keeps nothing (call it once per build).
+
         New entries are appended to the pack as it was read (a one-module edit writes
         kilobytes, not the whole pack); the pack is rewritten, compacted, when it was
         damaged, changed by someone else since it was read, or more than half of it is

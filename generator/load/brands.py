@@ -15,10 +15,10 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from html import escape  # not xml.sax.saxutils's: that module imports urllib, http, ssl
 from pathlib import Path
 from typing import Literal
 from xml.parsers import expat
-from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -193,6 +193,7 @@ _OUTSIDE_URL = re.compile(r"url\(\s*+['\"]?+\s*+(?!#)|@import|image-set|\bsrc\(|
                           r"expression\(|\\", re.I)
 _CSS_RULE = "CSS may only refer inside the logo (url(#id); no @import or CSS escapes)"
 _INLINE_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.I)
+_ATTR_BREAKS = str.maketrans({"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})  # in attributes
 
 
 class LogoError(ValueError):
@@ -260,7 +261,9 @@ def clean_svg(data: bytes) -> tuple[bytes, list[tuple[int, str]]]:
             else:
                 prefix = {XLINK_NS: "xlink:", XML_NS: "xml:"}.get(ans, "")
                 state["xlink"] = state["xlink"] or ans == XLINK_NS
-                kept.append(f" {prefix}{alocal}={quoteattr(value)}")
+                value = escape(value, quote=False).translate(_ATTR_BREAKS)
+                quote = "'" if '"' in value and "'" not in value else '"'  # as saxutils.quoteattr
+                kept.append(f" {prefix}{alocal}={quote}{value.replace(quote, '&quot;')}{quote}")
         open_tags.append((local, len(out), local == "style"))
         out.append(f"<{local}{''.join(kept)}>")
         style.clear()
@@ -280,7 +283,7 @@ def clean_svg(data: bytes) -> tuple[bytes, list[tuple[int, str]]]:
 
     def text(data: str) -> None:
         if not state["skip"] and open_tags:
-            out.append(escape(data))
+            out.append(escape(data, quote=False))
             if open_tags[-1][2]:
                 style.append(data)
 
@@ -306,10 +309,8 @@ def clean_svg(data: bytes) -> tuple[bytes, list[tuple[int, str]]]:
                         exc.lineno) from None
     if not state["changed"]:
         return data, []
-    root = out[0]
-    cut = len("<svg")
     xmlns = f' xmlns="{SVG_NS}"' + (f' xmlns:xlink="{XLINK_NS}"' if state["xlink"] else "")
-    out[0] = root[:cut] + xmlns + root[cut:]
+    out[0] = "<svg" + xmlns + out[0].removeprefix("<svg")  # the root, <svg ...>
     return "".join(out).encode("utf-8") + b"\n", notes
 
 

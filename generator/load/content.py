@@ -59,7 +59,9 @@ MAX_INDENT = 160  # columns of indentation (or '>' quoting) before a line's text
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use (the same ones, the same errors): a rebuild whose
+    # modules all come from the content cache validates no front matter and builds none
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SessionRule(_Strict):
@@ -141,7 +143,7 @@ class FrontMatter(_Strict):
     tags: list[str] = []
     draft: bool = False
     audience: list[Literal["guide", "site"]] = ["guide", "site"]
-    when: When = When()
+    when: When = When.model_construct()  # When(), without building its validator now
     sessions: list[SessionRule] = []
     updated: dt.date | None = None  # last real edit: the site's lastmod and feed date
 
@@ -324,6 +326,7 @@ def _parse_all(jobs: list[tuple[Path, str]]) -> list:
     from generator.core.parallel import pmap
 
     _markdown()  # made once here, inherited by forked workers (not once in each)
+    FrontMatter.model_rebuild()  # its validator too (deferred: see _Strict)
     return pmap(_parse_job, jobs)
 
 

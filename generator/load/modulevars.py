@@ -25,17 +25,19 @@ the same in every guide); one in a link target or another attribute is an error.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jinja2
-from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import nodes
 
 from generator.core.notes import N_
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 @dataclass(frozen=True)
@@ -77,18 +79,19 @@ FILTERS = ("capitalize", "lower", "upper", "title")  # no arguments, text in, te
 TEMPLATE_SYNTAX = ("{{", "{%", "{#")  # a text without these is plain text, no Jinja at all
 
 
+# bodies are HTML: values are escaped; titles and summaries are text that every page
+# escapes where it shows them (templates, JSON-LD, the Atom feed), so they are not.
+# Made on first use: a rebuild whose modules all come from the cache needs neither.
+@functools.cache
 def _sandbox(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=jinja2.StrictUndefined,
                                         keep_trailing_newline=True)
     env.filters = {name: env.filters[name] for name in FILTERS}
     env.tests.clear()
     env.globals.clear()  # no range(), lipsum(), dict(), namespace()...
     return env
-
-
-# bodies are HTML: values are escaped; titles and summaries are text that every page
-# escapes where it shows them (templates, JSON-LD, the Atom feed), so they are not
-_HTML_ENV, _TEXT_ENV = _sandbox(True), _sandbox(False)
 
 
 class TemplateProblem(Exception):
@@ -169,6 +172,8 @@ def _expression(node: nodes.Node) -> str:
     if inside:
         raise TemplateProblem(node.lineno, f"'{name}' is a group of variables: use "
                               f"{', '.join(inside)}")
+    import difflib
+
     close = difflib.get_close_matches(name, BY_NAME, n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"the variables are {', '.join(BY_NAME)}"
     raise TemplateProblem(node.lineno, f"unknown variable '{name}'; {hint}")
@@ -180,7 +185,7 @@ def parse_template(source: str) -> list[str | tuple[str, int]] | None:
     if not any(mark in source for mark in TEMPLATE_SYNTAX):
         return None
     try:
-        tree = _HTML_ENV.parse(source)
+        tree = _sandbox(True).parse(source)
     except jinja2.TemplateSyntaxError as exc:
         reason = (exc.message or "invalid").rstrip(".")
         raise TemplateProblem(exc.lineno, f"template syntax error: {reason}; to write {{{{, "
@@ -198,6 +203,8 @@ def parse_template(source: str) -> list[str | tuple[str, int]] | None:
             else:
                 items.append((_expression(node), node.lineno))
     # the walk above accepts only names it declares; Jinja's own view must agree
+    from jinja2 import meta
+
     unknown = meta.find_undeclared_variables(tree) - {n.split(".")[0] for n in BY_NAME}
     if unknown:  # pragma: no cover - a gap in the walk, never a silent pass
         raise TemplateProblem(None, f"unknown variable '{sorted(unknown)[0]}'")
@@ -227,7 +234,7 @@ class Piece:
 
 @functools.cache  # per process: a few dozen distinct expressions
 def _compiled(expr: str, html: bool) -> jinja2.Template:
-    return (_HTML_ENV if html else _TEXT_ENV).from_string("{{ " + expr + " }}")
+    return _sandbox(html).from_string("{{ " + expr + " }}")
 
 
 def text_piece(items: list[str | tuple[str, int]]) -> Piece:

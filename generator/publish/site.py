@@ -170,8 +170,6 @@ def build_site(inputs, renderer, layout: OutputLayout,
     def write(item) -> bool | OSError:
         name, data = item
         target = site / name
-        if index is not None and index.unchanged(name, target, data):
-            return False
         # hundreds of small pages: no fsync each (one sync below for all of them)
         try:
             written = write_atomic(target, data, durable=False)
@@ -181,10 +179,18 @@ def build_site(inputs, renderer, layout: OutputLayout,
             index.record(name, target, data)
         return written
 
-    # creating folders and files is mostly the kernel's work, done outside the GIL:
-    # a few threads keep both cores busy with it
-    with ThreadPoolExecutor(WRITE_THREADS) as pool:
-        results = list(pool.map(write, sorted(files.items())))
+    items = sorted(files.items())
+    if index is not None:  # a stat and a hash each: here, not worth a thread's hand-off
+        items = [(name, data) for name, data in items
+                 if not index.unchanged(name, site / name, data)]
+    results: list[bool | OSError] = [False] * (len(files) - len(items))
+    if len(items) < WRITE_THREADS * 4:  # an edit: a page or two and the feed
+        results += [write(item) for item in items]
+    else:
+        # creating folders and files is mostly the kernel's work, done outside the
+        # GIL: a few threads keep both cores busy with it
+        with ThreadPoolExecutor(WRITE_THREADS) as pool:
+            results += pool.map(write, items)
     failed = [exc for exc in results if isinstance(exc, OSError)]
     if any(r is True for r in results):
         os.sync()

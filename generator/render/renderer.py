@@ -175,6 +175,9 @@ class Renderer:
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
                 bytecode_cache=COMPILED,  # shared, and kept on disk by the site
+                # each template read once per environment, not its file stat'ed again
+                # for every page: a build (and each of serve's rebuilds) makes its own
+                auto_reload=False,
                 extensions=["jinja2.ext.i18n"],
             )
             env.policies["ext.i18n.trimmed"] = True  # {% trans %} text: whitespace collapsed
