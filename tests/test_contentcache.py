@@ -81,6 +81,42 @@ def test_an_unchanged_rebuild_parses_no_module(scratch_project, tmp_path, counte
     assert again == first  # field by field, html included
 
 
+def test_a_rebuild_from_the_cache_parses_no_front_matter_again(tmp_path, monkeypatch):
+    """Translations' allowed keys and session rules' lines come from the parse: a module
+    read back from the cache is not read and parsed again for them (the example has 24
+    translations and four modules with session rules)."""
+    import yaml
+
+    root = copy_example(tmp_path / "project", ["content"])
+    pack = tmp_path / "cache.pack"
+    first = load(root, ContentCache(pack))
+    assert first[1] == [] and any(m.translations for m in first[0])
+    parses = []
+    real = yaml.reader.Reader.__init__
+
+    def counting(self, stream):  # every YAML parse, whichever loader, starts with a Reader
+        parses.append(1)
+        real(self, stream)
+
+    monkeypatch.setattr(yaml.reader.Reader, "__init__", counting)
+    again = load(root, ContentCache(pack))
+    assert parses == []
+    assert again == first
+
+
+def test_a_translation_setting_a_structural_key_is_reported_at_its_line_every_build(
+        tmp_path):
+    root = copy_example(tmp_path / "project", ["content"], files={
+        "content/how-often.es.md": "---\ntitle: Cada cuánto\nsummary: Resumen.\norder: 3\n"
+                                   "---\nTexto.\n"})
+    pack = tmp_path / "cache.pack"
+    for _ in range(2):  # the second build from the cache: reported again
+        modules, problems = load(root, ContentCache(pack))
+        bad = [p for p in problems if p.path == "content/how-often.es.md"]
+        assert [(p.line, p.field) for p in bad] == [(4, "order")]
+        assert "es" not in next(m for m in modules if m.slug == "how-often").translations
+
+
 def test_editing_one_module_parses_exactly_that_one(scratch_project, tmp_path, counted):
     root = project_with_pages(scratch_project)
     pack = tmp_path / "cache.pack"

@@ -44,7 +44,7 @@ from generator.load.modulevars import (
     parse_template,
     text_piece,
 )
-from generator.load.translations import attach, is_translation
+from generator.load.translations import attach, is_translation, structural_keys
 from generator.load.yamllines import load_yaml, yaml_node_line
 
 # the Markdown machinery moved to markdown_html: re-exported for existing imports
@@ -232,6 +232,10 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         return None, [Problem(shown, line + offset if line else 1, f"invalid YAML: {reason}")]
     if not isinstance(data, dict):
         return None, [Problem(shown, 2, "front matter must be a mapping of keys to values")]
+    if is_translation(path):
+        wrong = structural_keys(data, fm_text, offset, shown)
+        if wrong:
+            return None, wrong
     try:
         meta = FrontMatter.model_validate(data)
     except ValidationError as exc:
@@ -307,8 +311,9 @@ def _rule_clash(module: Module, path: Path, seen_kind: dict[str, list]
     if "guide" not in module.audience:
         return None
     for index, rule in enumerate(module.sessions):
-        for other, shown, line in seen_kind.get(rule.kind, ()):
+        for other, shown, other_path, other_index in seen_kind.get(rule.kind, ()):
             if "guide" in other.audience and module.when.overlaps(other.when):
+                line = _front_matter_line(other_path, ("sessions", str(other_index), "kind"))
                 where = f"{shown}:{line}" if line else shown
                 return index, (f"a {rule.kind} session rule is already declared in {where} "
                                "for runners this module's 'when' also matches; make the "
@@ -339,7 +344,9 @@ def load_modules(content_dir: Path, root: Path | None = None,
     if not content_dir.is_dir():
         return [], [Problem(display_path(content_dir, root), None, "content folder not found")]
     seen_slug: dict[str, str] = {}
-    seen_kind: dict[str, list] = {}  # kind -> [(module, shown path, line)]
+    # kind -> [(module, shown path, path, index of its rule)]: the rule's line is looked
+    # up only for a clash (it means reading and parsing the file's front matter again)
+    seen_kind: dict[str, list] = {}
     paths = sorted(p for p in content_dir.rglob("*.md") if p.is_file())
     jobs = list(zip(paths, display_paths(paths, root), strict=True))
     translated = [j for j in jobs if is_translation(j[0])]  # attached to their bases below
@@ -368,8 +375,7 @@ def load_modules(content_dir: Path, root: Path | None = None,
                 problems.append(Problem(shown, line, message, "sessions"))
                 continue
             for index, rule in enumerate(module.sessions):
-                seen_kind.setdefault(rule.kind, []).append(
-                    (module, shown, _front_matter_line(path, ("sessions", str(index), "kind"))))
+                seen_kind.setdefault(rule.kind, []).append((module, shown, path, index))
         seen_slug[module.slug] = shown
         modules.append(module)
     modules.sort(key=lambda m: (m.order, m.slug))

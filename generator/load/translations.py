@@ -13,12 +13,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-import frontmatter
-import yaml
-
 from generator.core.errors import Problem
 from generator.load.locales import BadTag, Languages, parse_tag
-from generator.load.yamllines import load_yaml, yaml_node_line
+from generator.load.yamllines import yaml_node_line
 
 TRANSLATABLE = ("title", "summary")
 _NAME = re.compile(r"^(?P<slug>[^.]+)\.(?P<lang>[^.]+)$")
@@ -54,10 +51,6 @@ def attach(modules: list, paths: list[tuple[Path, str]], parse) -> tuple[list, l
             problems.append(Problem(shown, None, f"no base module {m['slug']}.md for this "
                                     "translation", "slug"))
             continue
-        bad = _structural_keys(path, shown)
-        if bad:
-            problems += bad
-            continue
         module, probs = parse(path, shown)
         problems += probs
         if module is None:
@@ -72,17 +65,11 @@ def attach(modules: list, paths: list[tuple[Path, str]], parse) -> tuple[list, l
             else replace(m, translations=found.get(m.slug, {})) for m in modules], problems
 
 
-def _structural_keys(path: Path, shown: str) -> list[Problem]:
-    """A translation's front matter may only hold :data:`TRANSLATABLE` keys."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
-        fm_text, _body = frontmatter.YAMLHandler().split(text)
-        offset = text.count("\n", 0, text.find(fm_text))
-        data = load_yaml(fm_text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return []  # the module parser says what is wrong with the file
-    if not isinstance(data, dict):
-        return []
+def structural_keys(data: dict, fm_text: str, offset: int, shown: str) -> list[Problem]:
+    """A translation's front matter (``data``, parsed from ``fm_text``, which starts after
+    ``offset`` lines) may only hold :data:`TRANSLATABLE` keys: a problem at each other's
+    line. Checked as the file is parsed (``load/content.py``), so a translation read back
+    from the content cache is not read and parsed again for it."""
     return [Problem(shown, yaml_node_line(fm_text, (key,), offset) or 1,
                     f"set in the base file; a translation only sets {', '.join(TRANSLATABLE)} "
                     "(and the body)", str(key))
