@@ -371,6 +371,62 @@ def test_module_digests_kept_by_their_content_key_give_the_same_page_keys(
     assert again == edited and pages.rendered == 0
 
 
+def test_translated_modules_keep_their_digests_too(tmp_path, site_env, monkeypatch):
+    """A module with its translations attached, each translation (made from the base
+    module and the translation's file) and a module with the site's wording of its
+    variables filled in are handed out under keys made from theirs: a rebuild of the
+    three-language example digests no module field by field, and an edit digests the
+    edited module and what was made from it, nothing else."""
+    from generator.load.content import Module
+    from generator.render import pagecache
+
+    root = copy_example(tmp_path / "project", files={"content/how-often.md": None})
+    packs = tmp_path / "cache"
+    digested: list[str] = []
+    real = pagecache._items
+
+    def counting(kind, items, out, depth, memo):
+        if kind is Module:
+            digested.append(f"{items[items.index('slug') + 1]}.{items[items.index('lang') + 1]}")
+        return real(kind, items, out, depth, memo)
+
+    monkeypatch.setattr(pagecache, "_items", counting)
+
+    def once() -> dict[str, str]:
+        digested.clear()
+        return site_once(root, tmp_path / "a", PageCache(packs / "pages.pack"),
+                         ContentCache(packs / "content.pack"))
+
+    cold = once()
+    assert {"race-week.None", "race-week.es", "race-week.de"} <= set(digested)
+    assert once() == cold and digested == []
+    page = root / "content" / "race-week.es.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nMás texto.\n", encoding="utf-8")
+    edited = once()
+    # the Spanish translation (as attached, and with the site's wording filled in) and
+    # the base module that holds it; not the German one, nor any other module
+    assert set(digested) == {"race-week.None", "race-week.es"}
+    assert edited == site_once(root, tmp_path / "b")  # as a build without any cache
+
+
+def test_modules_made_again_without_a_parse_replace_the_ones_listed_before(tmp_path,
+                                                                          site_env):
+    """``serve`` renders the site again after a template edit without parsing: the
+    modules filled in again replace those listed before (a long session does not grow)."""
+    from generator.load.inputs import load_inputs
+    from generator.render.site import render_site
+
+    root = copy_example(tmp_path / "project")
+    project = load_project(root)
+    inputs = load_inputs(project, cache=ContentCache())
+    renderer = Renderer(project.templates_dir, project, inputs.context)
+    sizes = []
+    for _ in range(3):
+        render_site(inputs, renderer, PageCache())
+        sizes.append(len(contentcache.HANDED_OUT))
+    assert sizes[0] == sizes[1] == sizes[2] > len(inputs.modules) * 3  # filled ones too
+
+
 @pytest.mark.parametrize("kept", ["on disk", "in memory"])
 def test_a_template_edit_renders_every_page_again(scratch_project, tmp_path, site_env, kept):
     root = project_with_pages(scratch_project)

@@ -379,5 +379,6 @@ def load_modules(content_dir: Path, root: Path | None = None,
         seen_slug[module.slug] = shown
         modules.append(module)
     modules.sort(key=lambda m: (m.order, m.slug))
-    modules, found = attach(modules, translated, lambda *job: translations[job])
+    modules, found = attach(modules, translated, lambda *job: translations[job],
+                            None if cache is None else cache.derive)
     return modules, problems + found

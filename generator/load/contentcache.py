@@ -136,6 +136,29 @@ class ContentCache:
         """Files parsed by the last :meth:`parse` (not found, damaged or a first build)."""
         return self._parsed
 
+    @staticmethod
+    def derive(made: Module, *sources: Module, extra: bytes = b"") -> None:
+        """``made`` was made from ``sources`` alone, and ``extra`` (the digest of anything
+        else it was made from): a translation attached to its base module
+        (``load/translations.py``), a module with the site's wording of its variables
+        filled in (``render/site.py``). When every source was handed out by the last
+        :meth:`ContentCache.parse` (or made so), ``made`` is handed out too, under a key
+        made from theirs (in order) and ``extra``, so what is worked out from it is kept
+        for the next build as well. The rule that makes it is guidegen's code, which every
+        source key already holds."""
+        keys = []
+        for source in sources:
+            entry = HANDED_OUT.get(id(source))
+            if entry is None or entry[0] is not source:
+                return  # parsed with a problem, or not through the cache: not kept
+            keys.append(entry[1])
+        key = make_key("derived", *keys, extra)
+        before = _DERIVED.get(key)
+        if before is not None and before != id(made):  # made again (serve: a template
+            HANDED_OUT.pop(before, None)  # edit renders without a parse): one is kept
+        _DERIVED[key] = id(made)
+        HANDED_OUT[id(made)] = (made, key)
+
     def parse(self, jobs: Sequence[Job], parse_all: Callable[[list[Job]], list[Parsed]]
               ) -> list[Parsed]:
         """``parse_all(jobs)``, but a file whose key is stored is read back instead of
@@ -150,6 +173,7 @@ class ContentCache:
         misses = []
         stored = len(self.store) > 0
         HANDED_OUT.clear()
+        _DERIVED.clear()
         for index, (path, shown) in enumerate(jobs):
             module = None
             if stored:
@@ -183,7 +207,9 @@ class ContentCache:
 # alive here, so its id names it while it is listed). A key fixes the module's value: that
 # is this cache's contract, so what is worked out from a module can be kept by its key
 # for the next process too (render/pagecache.py keeps each one's digest). Modules are
-# frozen; one changed for a page (its variables filled in, a translation attached) is a
-# new object, not listed here.
+# frozen; one made from listed ones (a translation attached, the site's wording of its
+# variables filled in) is a new object, listed by ContentCache.derive under a key made
+# from theirs; one made from anything else (a runner's values) is not listed.
 HANDED_OUT: dict[int, tuple[Module, str]] = {}
+_DERIVED: dict[str, int] = {}  # key of each module ContentCache.derive listed -> its id
 

@@ -26,9 +26,12 @@ def is_translation(path: Path) -> bool:
     return "." in path.stem
 
 
-def attach(modules: list, paths: list[tuple[Path, str]], parse) -> tuple[list, list[Problem]]:
+def attach(modules: list, paths: list[tuple[Path, str]], parse,
+           derived=None) -> tuple[list, list[Problem]]:
     """The base ``modules`` with their translations attached (``Module.translations``);
-    ``parse(path, shown)`` is the loader's module parser. Problems for bad translations."""
+    ``parse(path, shown)`` is the loader's module parser. Problems for bad translations.
+    ``derived(made, *sources)`` is told each module made here and what it was made from
+    (``ContentCache.derive``)."""
     problems: list[Problem] = []
     by_slug = {m.slug: m for m in modules}
     found: dict[str, dict] = {}
@@ -56,13 +59,22 @@ def attach(modules: list, paths: list[tuple[Path, str]], parse) -> tuple[list, l
         if module is None:
             continue
         digest = hashlib.sha256(f"{base.digest}:{module.digest}".encode()).hexdigest()
-        found.setdefault(base.slug, {})[lang] = replace(
+        made = found.setdefault(base.slug, {})[lang] = replace(
             base, title=module.title, summary=module.summary, html=module.html,
             text=module.text, source=shown, digest=digest, lang=lang, translations={})
+        if derived is not None:
+            derived(made, base, module)
     # a module without translations is returned as it is (its own empty dict): copying
     # hundreds of them costs more than the rest of loading them from the content cache
-    return [m if m.slug not in found and not m.translations
-            else replace(m, translations=found.get(m.slug, {})) for m in modules], problems
+    attached = []
+    for m in modules:
+        if m.slug in found or m.translations:
+            made = replace(m, translations=found.get(m.slug, {}))
+            if derived is not None:
+                derived(made, m, *made.translations.values())
+            m = made
+        attached.append(m)
+    return attached, problems
 
 
 def structural_keys(data: dict, fm_text: str, offset: int, shown: str) -> list[Problem]:

@@ -4,11 +4,13 @@ guide, from the GuidePlan: what ``{{ race.name }}`` says in their HTML, PDF and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator.load.modulevars import BY_NAME, nest, neutral_values
 
 if TYPE_CHECKING:
+    from generator.load.content import Module
     from generator.plan.guideplan import GuidePlan
     from generator.plan.timeline import Session
     from generator.render.words import Words
@@ -24,6 +26,28 @@ def first_name(name: str) -> str:
 def neutral_words(words: Words, clinic: str | None = None) -> dict:
     """The site's neutral wording of every variable, in ``words``' language."""
     return neutral_values(clinic, words.gettext)
+
+
+def site_filler(words: Words, clinic: str | None = None) -> Callable[[Module], Module]:
+    """``module -> module.with_values(the site's neutral wording)``; each module filled
+    in is listed by the content cache as made from the module and that wording alone
+    (``ContentCache.derive``), so the next build keeps its digest (render/pagecache.py)."""
+    from generator.load.contentcache import ContentCache
+    from generator.render.pagecache import Unhashable, digest
+
+    values = neutral_words(words, clinic)
+    try:
+        extra = b"site values " + digest(values)
+    except Unhashable:
+        extra = None
+
+    def fill(module: Module) -> Module:
+        filled = module.with_values(values)
+        if filled is not module and extra is not None:
+            ContentCache.derive(filled, module, extra=extra)
+        return filled
+
+    return fill
 
 
 def guide_values(plan: GuidePlan, words: Words) -> dict:

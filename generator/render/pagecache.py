@@ -143,8 +143,8 @@ class PageCache:
         """``[render(i) for i in range(count)]`` (``render`` runs under ``pmap``), taking
         each page whose key (``render(i, True)``) is stored from the store instead;
         ``before_fork()`` runs first when workers render the pages left."""
-        self._digests.clear()  # ids are only stable while the values they name live
-        self._inner.clear()
+        # each memo keeps the values it names alive, so their ids stay theirs: kept until
+        # save(), so the next language's pages (one render each) find them digested
         unknown = self._known_modules()
         keys = [render(i, True) for i in range(count)]
         for module, key in unknown:  # digested for these pages: kept for the next build
@@ -165,8 +165,11 @@ class PageCache:
         """Put in the digest memo each module the content cache handed out whose digest
         was kept by an earlier build (by the module's content-cache key: a module's value
         follows from it); the others, with the key to keep theirs under."""
-        start, unknown = key_start("module-digest", fingerprint()), []
+        start, unknown, inner = key_start("module-digest", fingerprint()), [], self._inner
         for module, content_key in HANDED_OUT.values():
+            kept = inner.get(id(module))
+            if kept is not None and kept[0] is module:
+                continue  # digested for an earlier render of this build (a language)
             key = key_from(start, content_key)
             found = self.store.get(key, count=False)
             if found is not None and len(found) == 32:

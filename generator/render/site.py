@@ -27,7 +27,7 @@ from generator.core.vocab import WEEKDAYS
 from generator.load.brands import Brand, contrast, rgb
 from generator.load.content import Module
 from generator.load.gitdates import last_commit_dates
-from generator.render.modulevalues import neutral_words
+from generator.render.modulevalues import site_filler
 from generator.render.pagecache import PageCache, render_pages
 from generator.render.renderer import DISCLAIMER
 from generator.render.sitefiles import favicon_ico, plans_index
@@ -85,7 +85,7 @@ def site_modules(inputs, words: Words) -> tuple[list[Module], list[Problem]]:
     site path is an error (its page would overwrite the about page or the assets)."""
     chosen, problems = [], []
     brand = site_brand(inputs)  # the site speaks to no runner: neutral module variables
-    values = neutral_words(words, brand.name if brand is not None else None)
+    fill = site_filler(words, brand.name if brand is not None else None)
     lang, default = words.language.lang, inputs.project.languages.default_lang
     for m in inputs.modules:
         if not m.on_site or (lang != default and lang not in m.translations):
@@ -95,7 +95,7 @@ def site_modules(inputs, words: Words) -> tuple[list[Module], list[Problem]]:
                                     f"({', '.join(sorted(RESERVED_SLUGS))}); choose another",
                                     "slug"))
             continue
-        chosen.append(m.in_language(lang).with_values(values))
+        chosen.append(fill(m.in_language(lang)))
     return chosen, problems
 
 
