@@ -14,6 +14,9 @@ nothing changed, guidegen after one module's body changed (a different module ea
 round), the same edit seen by ``guidegen serve`` (its rebuild timed in its process,
 as its console line reports it), and Python starting and importing the libraries an edit
 uses (:data:`STACK`): the part of the edit's time that is the stack's, not guidegen's.
+The same modules are also written in the three languages guidegen ships (English, Spanish
+and German translations, the example's catalogs), and that site is timed cold, with
+nothing changed and after the same edit (no other tool builds it; no target).
 The rounds alternate so that a noisy spell on the machine hits every tool; each keeps
 its best wall time and its best CPU time (all cores: steadier than wall time on a busy
 machine; Hugo spreads its work over threads).
@@ -113,6 +116,26 @@ def write_projects(tmp: Path, modules: int) -> dict[str, Path]:
     return {"guidegen": gg, "pelican": pel, "hugo": hugo}
 
 
+def write_languages(tmp: Path, modules: int) -> Path:
+    """The guidegen project again, in the three languages guidegen ships (English, and a
+    Spanish and a German translation of every module, with the example's catalogs)."""
+    gg = tmp / "site-project-3"
+    gg.mkdir(parents=True)
+    for name in ("templates", "brands", "locales"):
+        shutil.copytree(ROOT / name, gg / name)
+    (gg / "guidegen.toml").write_text(GUIDEGEN_TOML, encoding="utf-8")
+    (gg / "content").mkdir()
+    for i, (slug, title, summary, body) in enumerate(module_texts(modules)):
+        (gg / "content" / f"{slug}.md").write_text(
+            f"---\ntitle: {title}\norder: {i}\nsummary: {summary}\n---\n{body}",
+            encoding="utf-8")
+        for lang in ("es", "de"):
+            (gg / "content" / f"{slug}.{lang}.md").write_text(
+                f"---\ntitle: {title} ({lang})\nsummary: {summary} ({lang})\n---\n{body}",
+                encoding="utf-8")
+    return gg
+
+
 def bench_env() -> dict[str, str]:
     """The environment the tools run in: as installed, Python reads compiled bytecode
     (``PYTHONDONTWRITEBYTECODE``, set in some shells and CI images, would make every run
@@ -174,14 +197,16 @@ def serve_edit(project: Path, slug: str) -> tuple[float, float]:
 # one module changed: Python's start and the libraries an edit uses (the CLI, templates,
 # settings validation, Markdown, front matter, dates in the page's language, sanitising).
 STACK = "import click, jinja2, pydantic, markdown, frontmatter, babel.dates, babel.support, nh3"
-MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack")
+MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack",
+            "cold3", "nochange3", "edit3")
 Found = dict[str, tuple[float, float] | None]  # measure -> best (wall, CPU) seconds
 
 
-def measure(tmp: Path, modules: int, rounds: int = ROUNDS) -> Found:
+def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = True) -> Found:
     """Best wall and best CPU seconds of each measure over ``rounds`` alternating rounds
-    (None: no Hugo on this machine)."""
+    (None: no Hugo on this machine; ``languages=False``: no three-language site)."""
     paths = write_projects(tmp, modules)
+    three = write_languages(tmp, modules) if languages else None
     gg, pel, hugo = paths["guidegen"], paths["pelican"], paths["hugo"]
     have_hugo = shutil.which("hugo") is not None
     site = [str(BIN / "guidegen"), "site", "--out", "out"]
@@ -189,6 +214,8 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS) -> Found:
                "--delete-output-directory"]
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in MEASURES}
     timed(site, gg)  # once untimed: bytecode compiled, files in the page cache, for all
+    if three is not None:
+        timed(site, three)
     timed(pelican, pel)
     if have_hugo:
         timed(["hugo", "--quiet"], hugo)
@@ -204,6 +231,12 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS) -> Found:
         runs["edit"].append(timed(site, gg))
         runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}"))
         runs["stack"].append(timed([sys.executable, "-c", STACK], gg))
+        if three is not None:
+            shutil.rmtree(three / "out", ignore_errors=True)
+            runs["cold3"].append(timed(site, three))
+            runs["nochange3"].append(timed(site, three))
+            edit(three, r, modules)
+            runs["edit3"].append(timed(site, three))
     return {k: (min(w for w, _ in v), min(c for _, c in v)) if v else None
             for k, v in runs.items()}
 
@@ -242,6 +275,14 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
             f"CPU {edit_cpu:.2f}s"),
            ("`guidegen serve` rebuild after editing one module", f"{serve:.2f}s",
             f"in the preview's process (its `rebuilt (content) in ...`); CPU {serve_cpu:.2f}s")]
+    if found["cold3"]:
+        (cold3, cold3_cpu), (nochange3, _), (edit3, edit3_cpu) = (
+            found["cold3"], found["nochange3"], found["edit3"])
+        out.append((f"site in three languages, {modules} modules each", f"{edit3:.2f}s",
+                    f"`guidegen site` after editing one module (CPU {edit3_cpu:.2f}s); "
+                    f"nothing changed {nochange3:.2f}s; cold {cold3:.2f}s (CPU "
+                    f"{cold3_cpu:.2f}s); English, and a Spanish and a German translation "
+                    "of every module: three times the pages (no target)"))
     if found["hugo"]:
         out.append((f"Hugo whole build, {modules} pages", f"{hugo:.2f}s",
                     f"hugo {hugo_version()} (Debian), empty public/, minimal layouts; "
@@ -249,14 +290,18 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def run(tmp: Path, modules: int, rounds: int = ROUNDS) -> list[tuple[str, str, str]]:
+def run(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = True
+        ) -> list[tuple[str, str, str]]:
     """For run.py: measure in ``tmp`` and return the rows (printing a summary line)."""
-    found = measure(tmp, modules, rounds)
+    found = measure(tmp, modules, rounds, languages)
     hugo = f"{found['hugo'][0]:.2f}s" if found["hugo"] else "not installed"
     print(f"d. site: cold {found['cold'][0]:.2f}s (Pelican {found['pelican'][0]:.2f}s), "
           f"no change {found['nochange'][0]:.2f}s, one edit {found['edit'][0]:.2f}s "
           f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}; Python + libraries "
-          f"{found['stack'][0]:.2f}s")
+          f"{found['stack'][0]:.2f}s"
+          + (f"; three languages: cold {found['cold3'][0]:.2f}s, no change "
+             f"{found['nochange3'][0]:.2f}s, one edit {found['edit3'][0]:.2f}s"
+             if found["cold3"] else ""))
     return rows(found, modules)
 
 
@@ -264,10 +309,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--modules", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=ROUNDS)
+    ap.add_argument("--one-language", action="store_true",
+                    help="leave out the three-language site")
     args = ap.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
     with tempfile.TemporaryDirectory(prefix="guidegen-site-bench-") as t:
-        for measure_, result, notes in run(Path(t), args.modules, args.rounds):
+        for measure_, result, notes in run(Path(t), args.modules, args.rounds,
+                                           not args.one_language):
             print(f"| {measure_} | {result} | {notes} |")
 
 
