@@ -85,19 +85,32 @@ def module_texts(n: int, seed: int = 3):
         yield f"m{i:03d}", f"Module {i:03d} {rnd.choice(WORDS)}", f"Summary of module {i}.", body
 
 
-def write_projects(tmp: Path, modules: int) -> dict[str, Path]:
-    """The guidegen project, the Pelican and the Hugo site, with the same modules."""
-    gg, pel, hugo = tmp / "site-project", tmp / "pelican", tmp / "hugo"
+def write_guidegen(gg: Path, modules: int, translations: tuple[str, ...] = ()) -> Path:
+    """The guidegen project with the example's templates and brands, and each module
+    also translated into ``translations`` (with the example's catalogs)."""
     gg.mkdir(parents=True)
-    for name in ("templates", "brands"):  # one language, like the other two sites
+    for name in ("templates", "brands", *(("locales",) if translations else ())):
         shutil.copytree(ROOT / name, gg / name)
     (gg / "guidegen.toml").write_text(GUIDEGEN_TOML, encoding="utf-8")
-    for folder in (gg / "content", pel / "content", hugo / "content"):
-        folder.mkdir(parents=True)
+    (gg / "content").mkdir()
     for i, (slug, title, summary, body) in enumerate(module_texts(modules)):
         (gg / "content" / f"{slug}.md").write_text(
             f"---\ntitle: {title}\norder: {i}\nsummary: {summary}\n---\n{body}",
             encoding="utf-8")
+        for lang in translations:
+            (gg / "content" / f"{slug}.{lang}.md").write_text(
+                f"---\ntitle: {title} ({lang})\nsummary: {summary} ({lang})\n---\n{body}",
+                encoding="utf-8")
+    return gg
+
+
+def write_projects(tmp: Path, modules: int) -> dict[str, Path]:
+    """The guidegen project, the Pelican and the Hugo site, with the same modules."""
+    gg = write_guidegen(tmp / "site-project", modules)  # one language, like the other two
+    pel, hugo = tmp / "pelican", tmp / "hugo"
+    for folder in (pel / "content", hugo / "content"):
+        folder.mkdir(parents=True)
+    for i, (slug, title, summary, body) in enumerate(module_texts(modules)):
         (pel / "content" / f"{slug}.md").write_text(
             f"Title: {title}\nDate: 2027-01-01\nSlug: {slug}\nSummary: {summary}\n\n{body}",
             encoding="utf-8")
@@ -114,26 +127,6 @@ def write_projects(tmp: Path, modules: int) -> dict[str, Path]:
         (hugo / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
         (hugo / "layouts" / name).write_text(text, encoding="utf-8")
     return {"guidegen": gg, "pelican": pel, "hugo": hugo}
-
-
-def write_languages(tmp: Path, modules: int) -> Path:
-    """The guidegen project again, in the three languages guidegen ships (English, and a
-    Spanish and a German translation of every module, with the example's catalogs)."""
-    gg = tmp / "site-project-3"
-    gg.mkdir(parents=True)
-    for name in ("templates", "brands", "locales"):
-        shutil.copytree(ROOT / name, gg / name)
-    (gg / "guidegen.toml").write_text(GUIDEGEN_TOML, encoding="utf-8")
-    (gg / "content").mkdir()
-    for i, (slug, title, summary, body) in enumerate(module_texts(modules)):
-        (gg / "content" / f"{slug}.md").write_text(
-            f"---\ntitle: {title}\norder: {i}\nsummary: {summary}\n---\n{body}",
-            encoding="utf-8")
-        for lang in ("es", "de"):
-            (gg / "content" / f"{slug}.{lang}.md").write_text(
-                f"---\ntitle: {title} ({lang})\nsummary: {summary} ({lang})\n---\n{body}",
-                encoding="utf-8")
-    return gg
 
 
 def bench_env() -> dict[str, str]:
@@ -206,7 +199,8 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
     """Best wall and best CPU seconds of each measure over ``rounds`` alternating rounds
     (None: no Hugo on this machine; ``languages=False``: no three-language site)."""
     paths = write_projects(tmp, modules)
-    three = write_languages(tmp, modules) if languages else None
+    # the three languages guidegen ships: English, and a Spanish and a German translation
+    three = write_guidegen(tmp / "site-project-3", modules, ("es", "de")) if languages else None
     gg, pel, hugo = paths["guidegen"], paths["pelican"], paths["hugo"]
     have_hugo = shutil.which("hugo") is not None
     site = [str(BIN / "guidegen"), "site", "--out", "out"]
