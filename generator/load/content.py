@@ -325,14 +325,19 @@ def _parse_job(job: tuple[Path, str]):
     return parse_module(*job)
 
 
+def _before_fork() -> None:
+    """The Markdown converter and the front-matter validator (deferred: see ``_Strict``)
+    made once here, inherited by forked workers, not made again in each."""
+    _markdown()
+    FrontMatter.model_rebuild()
+
+
 def _parse_all(jobs: list[tuple[Path, str]]) -> list:
     if len(jobs) < 2:  # a rebuild after an edit: no worker pool to import nor start
         return [_parse_job(job) for job in jobs]
     from generator.core.parallel import pmap
 
-    _markdown()  # made once here, inherited by forked workers (not once in each)
-    FrontMatter.model_rebuild()  # its validator too (deferred: see _Strict)
-    return pmap(_parse_job, jobs)
+    return pmap(_parse_job, jobs, before_fork=_before_fork)
 
 
 def load_modules(content_dir: Path, root: Path | None = None,
