@@ -17,6 +17,9 @@ uses (:data:`STACK`): the part of the edit's time that is the stack's, not guide
 The same modules are also written in the three languages guidegen ships (English, Spanish
 and German translations, the example's catalogs), and that site is timed cold, with
 nothing changed and after the same edit (no other tool builds it; no target).
+The one-language project is also timed as a git checkout with a history (3,000 commits,
+each changing one module; module dates come from git, as on a real site): an edit not
+committed yet, and the build just after a commit (the history walked once again).
 The rounds alternate so that a noisy spell on the machine hits every tool; each keeps
 its best wall time and its best CPU time (all cores: steadier than wall time on a busy
 machine; Hugo spreads its work over threads).
@@ -191,8 +194,43 @@ def serve_edit(project: Path, slug: str) -> tuple[float, float]:
 # settings validation, Markdown, front matter, dates in the page's language, sanitising).
 STACK = "import click, jinja2, pydantic, markdown, frontmatter, babel.dates, babel.support, nh3"
 MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack",
-            "cold3", "nochange3", "edit3")
+            "editgit", "commitgit", "cold3", "nochange3", "edit3")
+COMMITS = 3000  # the git checkout's history
 Found = dict[str, tuple[float, float] | None]  # measure -> best (wall, CPU) seconds
+
+
+def git(project: Path, *args: str, stdin: bytes | None = None) -> None:
+    env = {**bench_env(), "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "b@example.org",
+           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "b@example.org",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_DATE": "2027-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2027-01-01T00:00:00Z"}
+    subprocess.run(["git", "-C", str(project), *args], input=stdin, env=env, check=True,
+                   capture_output=True)
+
+
+def write_history(project: Path, commits: int = COMMITS) -> Path:
+    """``project`` made a git checkout whose history has ``commits`` commits after the
+    first, each changing one module (the same history on every run)."""
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "site")
+    rnd = random.Random(5)
+    modules = sorted((project / "content").glob("*.md"))
+    texts = {path: path.read_bytes() for path in modules}
+    stream = []
+    for i in range(commits):
+        path = modules[rnd.randrange(len(modules))]
+        texts[path] += f"\nRevision {i}.\n".encode()
+        data = texts[path]
+        stream.append(b"commit refs/heads/main\n"
+                      + f"committer Bench <b@example.org> {1798761600 + 600 * i} +0000\n"
+                        f"data 9\nrevision\n".encode()
+                      + (b"from refs/heads/main^0\n" if i == 0 else b"")
+                      + f"M 100644 inline content/{path.name}\ndata {len(data)}\n".encode()
+                      + data + b"\n")
+    git(project, "fast-import", "--quiet", stdin=b"".join(stream))
+    git(project, "reset", "-q", "--hard", "main")
+    return project
 
 
 def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = True) -> Found:
@@ -202,12 +240,14 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
     # the three languages guidegen ships: English, and a Spanish and a German translation
     three = write_guidegen(tmp / "site-project-3", modules, ("es", "de")) if languages else None
     gg, pel, hugo = paths["guidegen"], paths["pelican"], paths["hugo"]
+    checkout = write_history(write_guidegen(tmp / "site-project-git", modules))
     have_hugo = shutil.which("hugo") is not None
     site = [str(BIN / "guidegen"), "site", "--out", "out"]
     pelican = [str(BIN / "pelican"), "content", "-s", "conf.py", "-o", "out",
                "--delete-output-directory"]
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in MEASURES}
     timed(site, gg)  # once untimed: bytecode compiled, files in the page cache, for all
+    timed(site, checkout)
     if three is not None:
         timed(site, three)
     timed(pelican, pel)
@@ -225,6 +265,10 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
         runs["edit"].append(timed(site, gg))
         runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}"))
         runs["stack"].append(timed([sys.executable, "-c", STACK], gg))
+        edit(checkout, r, modules)
+        runs["editgit"].append(timed(site, checkout))
+        git(checkout, "commit", "-qam", f"round {r}")
+        runs["commitgit"].append(timed(site, checkout))
         if three is not None:
             shutil.rmtree(three / "out", ignore_errors=True)
             runs["cold3"].append(timed(site, three))
@@ -269,6 +313,13 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
             f"CPU {edit_cpu:.2f}s"),
            ("`guidegen serve` rebuild after editing one module", f"{serve:.2f}s",
             f"in the preview's process (its `rebuilt (content) in ...`); CPU {serve_cpu:.2f}s")]
+    if found["editgit"]:
+        (editgit, editgit_cpu), (commitgit, _) = found["editgit"], found["commitgit"]
+        out.append((f"the same edit, in a git checkout of {COMMITS:,} commits",
+                    f"{editgit:.2f}s",
+                    f"not committed yet: module dates come from git, kept by commit in "
+                    f"OUT/.cache/ (CPU {editgit_cpu:.2f}s); just after committing it "
+                    f"{commitgit:.2f}s (the history walked again)"))
     if found["cold3"]:
         (cold3, cold3_cpu), (nochange3, _), (edit3, edit3_cpu) = (
             found["cold3"], found["nochange3"], found["edit3"])
@@ -292,7 +343,8 @@ def run(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = True
     print(f"d. site: cold {found['cold'][0]:.2f}s (Pelican {found['pelican'][0]:.2f}s), "
           f"no change {found['nochange'][0]:.2f}s, one edit {found['edit'][0]:.2f}s "
           f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}; Python + libraries "
-          f"{found['stack'][0]:.2f}s"
+          f"{found['stack'][0]:.2f}s; in a git checkout: one edit {found['editgit'][0]:.2f}s, "
+          f"after a commit {found['commitgit'][0]:.2f}s"
           + (f"; three languages: cold {found['cold3'][0]:.2f}s, no change "
              f"{found['nochange3'][0]:.2f}s, one edit {found['edit3'][0]:.2f}s"
              if found["cold3"] else ""))

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
+from generator.core.cachestore import CacheStore
+from generator.load import gitdates
 from generator.load.gitdates import last_commit_dates
 from tests.conftest import invoke_cli
 
@@ -123,19 +125,93 @@ def test_without_git_the_dates_stay_as_before(scratch_project):
     assert set(feed_dates(out).values()) == {"2026-09-21T14:13:20Z"}
 
 
-def test_one_git_call_dates_every_file_and_skips_untracked_ones(checkout, monkeypatch):
-    calls = []
+@pytest.fixture
+def git_calls(monkeypatch) -> list[list[str]]:
+    """Every git command run from here on (the git subcommand and its arguments); the
+    history kept in the process from earlier tests forgotten."""
+    calls: list[list[str]] = []
     real = subprocess.run
 
     def run(args, **kwargs):
-        calls.append(args)
+        if args[0] == "git":
+            calls.append([a for a in args[3:] if a not in ("-c", "log.showSignature=false")])
         return real(args, **kwargs)
 
     monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(gitdates, "_KEPT", {})
+    return calls
+
+
+def logs(calls: list[list[str]]) -> int:
+    """How many times the history was walked."""
+    return sum(1 for args in calls if args[0] == "log")
+
+
+def test_one_git_call_dates_every_file_and_skips_untracked_ones(checkout, git_calls):
     (checkout / "content" / "new.md").write_text("---\ntitle: New\n---\nNot committed.\n")
     files = sorted((checkout / "content").glob("*.md"))
     dates = last_commit_dates(checkout, files)
-    assert len(calls) == 1
+    assert [args[0] for args in git_calls] == ["rev-parse", "log"]  # the commit, its history
     assert {p.name: d.isoformat() for p, d in dates.items()} == {
         "race-days.md": "2027-02-03T23:30:00+00:00",
         "training.md": "2027-01-02T09:00:00+00:00"}
+
+
+def test_the_history_is_walked_once_per_commit_checked_out(checkout, git_calls):
+    files = sorted((checkout / "content").glob("*.md"))
+    first = last_commit_dates(checkout, files)
+    # another language's modules, serve's next rebuild: the same process, the same commit
+    assert last_commit_dates(checkout, files[:1]) == {files[0]: first[files[0]]}
+    assert logs(git_calls) == 1
+    # an edit not committed changes no date: still no walk
+    files[0].write_text(files[0].read_text() + "\nNot committed.\n")
+    assert last_commit_dates(checkout, files) == first
+    assert logs(git_calls) == 1
+    git(checkout, "commit", "-qam", "later", date="2027-04-05T06:07:08+00:00")
+    later = last_commit_dates(checkout, files)
+    assert logs(git_calls) == 2
+    assert later == {**first, files[0]: later[files[0]]}
+    assert later[files[0]].isoformat() == "2027-04-05T06:07:08+00:00"
+
+
+def test_the_page_cache_keeps_the_dates_for_the_next_build(checkout, git_calls):
+    out = site(checkout)
+    assert logs(git_calls) == 1
+    gitdates._KEPT.clear()  # a new process: only the page cache remembers
+    again = site(checkout)
+    assert logs(git_calls) == 1  # the commit is the same: its history is not walked
+    assert lastmods(again)[BASE + "race-days/"] == "2027-02-03"
+    git(checkout, "commit", "--allow-empty", "-qm", "nothing", date="2027-06-01T00:00:00Z")
+    gitdates._KEPT.clear()
+    site(checkout)
+    assert logs(git_calls) == 2  # a new commit: walked again
+    path = checkout / "content" / "training.md"
+    path.write_text(path.read_text() + "\nCommitted.\n")
+    git(checkout, "commit", "-qam", "training", date="2027-07-01T00:00:00Z")
+    gitdates._KEPT.clear()
+    assert lastmods(site(checkout))[BASE + "training/"] == "2027-07-01"
+    assert lastmods(out)[BASE] == "2027-07-01"  # the same folder, written again
+
+
+def test_a_damaged_entry_walks_the_history_again(checkout, git_calls):
+    files = sorted((checkout / "content").glob("*.md"))
+    store = CacheStore()
+    first = last_commit_dates(checkout, files, store)
+    (key,) = [k.hex() for k in store._load()]
+    store.put(key, b"{not json")
+    gitdates._KEPT.clear()
+    assert last_commit_dates(checkout, files, store) == first
+    assert logs(git_calls) == 2
+
+
+def test_a_shallow_clone_walks_its_history_each_time(checkout, tmp_path, git_calls):
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", checkout.as_uri(), str(clone)],
+                   check=True, capture_output=True)
+    files = sorted((clone / "content").glob("*.md"))
+    store = CacheStore()
+    first = last_commit_dates(clone, files, store)
+    # a shallow history deepens under the same commit: its dates are not kept
+    assert last_commit_dates(clone, files, store) == first
+    assert len(store) == 0
+    assert logs(git_calls) == 2

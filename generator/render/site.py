@@ -193,10 +193,12 @@ class SiteRenderer:
     def date_modules(self, modules: list[Module]) -> None:
         """When each module last changed: its front matter's ``updated:``, else the last
         git commit touching its file (one ``git log`` for all), else the build's date
-        (SOURCE_DATE_EPOCH; None without it). Deterministic for a given checkout."""
+        (SOURCE_DATE_EPOCH; None without it). Deterministic for a given checkout; the
+        page cache keeps git's answer for the commit checked out (load/gitdates.py)."""
         root = self.inputs.project.root
         files = {m.slug: root / m.source for m in modules if m.updated is None}
-        git = last_commit_dates(root, files.values())
+        git = last_commit_dates(root, files.values(),
+                                self.cache.store if self.cache is not None else None)
         fallback = self.renderer.context.source_date
         self._dates = {m.slug: (dt.datetime.combine(m.updated, dt.time(0), dt.UTC)
                                 if m.updated is not None
@@ -383,13 +385,15 @@ def render_site(inputs, renderer, cache: PageCache | None = None,
     languages = inputs.project.languages
     builders = [SiteRenderer(inputs, renderer, renderer.words(languages.language(lang)))
                 for lang in languages.all]
+    for builder in builders:
+        builder.cache = cache
     problems = [p for i, b in enumerate(builders) for p in b.prepare() if i == 0]
     if planned is not None:
         planned([b.prefix + page.file for b in builders for page in b.pages])
     alternates = Alternates.collect(builders)
     files: dict[str, bytes] = {}
     for builder in builders:
-        builder.alternates, builder.cache = alternates, cache
+        builder.alternates = alternates
         files.update(builder.render())
     files["sitemap.xml"] = sitemap(builders)
     return files, problems
