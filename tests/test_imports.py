@@ -95,3 +95,24 @@ def test_the_example_site_loads_its_svg_logos_without_saxutils(tmp_path):
             "brands, problems = load_brands(Path('brands'), Path('.'))\n"
             "assert brands and all(b.logo.endswith('.svg') for b in brands.values())\n")
     assert loaded(code, ["xml.sax.saxutils", "urllib.request", "ssl"], root) == []
+
+
+def test_the_cli_does_not_look_for_pydantic_plugins_unless_asked(scratch_project, tmp_path):
+    """Looking for plugins reads every installed package's entry points; guidegen's own
+    models have no use for them. A value of PYDANTIC_DISABLE_PLUGINS the user set wins."""
+    root = scratch_project(copy=("templates",))
+    spy = ("import importlib.metadata as md\ngroups = []\nreal = md.entry_points\n"
+           "def entry_points(**kw):\n    groups.append(kw.get('group'))\n"
+           "    return real(**kw)\nmd.entry_points = entry_points\n")
+    code = spy + run_cli_code(["site", "--out", str(tmp_path / "out")]) + (
+        "import os\nprint(os.environ['PYDANTIC_DISABLE_PLUGINS'], groups)\n")
+
+    def run(env: dict) -> str:
+        done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                              text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[-1]
+
+    base = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    assert run({**base, **EPOCH}) == "__all__ []"
+    assert run({**base, **EPOCH, "PYDANTIC_DISABLE_PLUGINS": "some"}) == "some ['pydantic']"

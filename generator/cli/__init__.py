@@ -4,7 +4,15 @@
 (its ``COMMANDS``), imported only when one of them runs or ``--help`` lists them all.
 """
 
-from generator.cli.app import cli, main
+import os
+
+# guidegen's settings, brands and front matter are its own pydantic models: plugins
+# installed for other programs have nothing to observe in them, and looking for them
+# (every installed package's entry points) costs each start about 15 ms. Set before the
+# models are built; a value the user set is kept.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from generator.cli.app import cli, main  # noqa: E402 - after the setting above
 
 # command name -> the sibling module that defines it (tests/test_imports.py checks both ways)
 cli.lazy.update({
