@@ -193,7 +193,30 @@ def serve_edit(project: Path, slug: str) -> tuple[float, float]:
 # one module changed: Python's start and the libraries an edit uses (the CLI, templates,
 # settings validation, Markdown, front matter, dates in the page's language, sanitising).
 STACK = "import click, jinja2, pydantic, markdown, frontmatter, babel.dates, babel.support, nh3"
-MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack",
+# What guidegen pays before its first line of work: every module an edit imported (the
+# libraries', guidegen's and the standard library's, listed once by LIST_IMPORTS from a
+# real edit), imported in the same order by IMPORT_ALL.
+LIST_IMPORTS = """
+import json, sys
+from generator.cli import cli
+try:
+    cli(sys.argv[2:], prog_name="guidegen")
+except SystemExit:
+    pass
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    json.dump(list(sys.modules), fh)
+"""
+IMPORT_ALL = """
+import importlib, json, sys
+with open(sys.argv[1], encoding="utf-8") as fh:
+    names = json.load(fh)
+for name in names:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
+MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack", "imports",
             "editgit", "commitgit", "cold3", "nochange3", "edit3")
 COMMITS = 3000  # the git checkout's history
 Found = dict[str, tuple[float, float] | None]  # measure -> best (wall, CPU) seconds
@@ -248,6 +271,9 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in MEASURES}
     timed(site, gg)  # once untimed: bytecode compiled, files in the page cache, for all
     timed(site, checkout)
+    edit(gg, rounds, modules)  # an edit, to list what it imports
+    imported = tmp / "imported.json"
+    timed([sys.executable, "-c", LIST_IMPORTS, str(imported), *site[1:]], gg)
     if three is not None:
         timed(site, three)
     timed(pelican, pel)
@@ -265,6 +291,7 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
         runs["edit"].append(timed(site, gg))
         runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}"))
         runs["stack"].append(timed([sys.executable, "-c", STACK], gg))
+        runs["imports"].append(timed([sys.executable, "-c", IMPORT_ALL, str(imported)], gg))
         edit(checkout, r, modules)
         runs["editgit"].append(timed(site, checkout))
         git(checkout, "commit", "-qam", f"round {r}")
@@ -293,10 +320,11 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
     (cold, cold_cpu), (pel, pel_cpu) = found["cold"], found["pelican"]
     (edit_, edit_cpu), (serve, serve_cpu) = found["edit"], found["serve"]
     nochange, nochange_cpu = found["nochange"]
-    stack, stack_cpu = found["stack"]
+    stack, imports = found["stack"][0], found["imports"][0]
     stack_note = (f"of which Python's start and importing the libraries an edit uses take "
-                  f"{stack:.2f}s (`python -c '{STACK}'`), guidegen's own imports and work "
-                  f"{edit_ - stack:.2f}s")
+                  f"{stack:.2f}s (`python -c '{STACK}'`), and with guidegen's modules and "
+                  f"all else the edit imports {imports:.2f}s (the process before any work); "
+                  f"guidegen's work {edit_ - imports:.2f}s")
     if found["hugo"]:
         hugo, hugo_cpu = found["hugo"]
         hugo_note = (f"Hugo's whole build {hugo:.2f}s: **{edit_ / hugo:.2f}x** (target < 1x)")
@@ -343,7 +371,8 @@ def run(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = True
     print(f"d. site: cold {found['cold'][0]:.2f}s (Pelican {found['pelican'][0]:.2f}s), "
           f"no change {found['nochange'][0]:.2f}s, one edit {found['edit'][0]:.2f}s "
           f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}; Python + libraries "
-          f"{found['stack'][0]:.2f}s; in a git checkout: one edit {found['editgit'][0]:.2f}s, "
+          f"{found['stack'][0]:.2f}s, + guidegen's modules {found['imports'][0]:.2f}s; "
+          f"in a git checkout: one edit {found['editgit'][0]:.2f}s, "
           f"after a commit {found['commitgit'][0]:.2f}s"
           + (f"; three languages: cold {found['cold3'][0]:.2f}s, no change "
              f"{found['nochange3'][0]:.2f}s, one edit {found['edit3'][0]:.2f}s"
