@@ -86,6 +86,7 @@ class Preview:
         self.project = self.inputs = self.renderer = None
         self.cache = self.pages = None  # parsed modules and rendered pages, kept in memory
         #                                 for the session (contentcache.py, pagecache.py)
+        self.written = None  # what the preview folder's files hold (publish/site.py)
         self.version = 0
         self.changed = threading.Condition()
         self.lock = threading.Lock()
@@ -138,10 +139,12 @@ class Preview:
 
     def _build_site(self) -> None:
         from generator.publish.layout import OutputLayout
-        from generator.publish.site import build_site
+        from generator.publish.site import PreviewIndex, build_site
 
+        if self.written is None:
+            self.written = PreviewIndex()
         self.problems["site"] = build_site(self.inputs, self.renderer, OutputLayout(self.out),
-                                           self.pages)
+                                           self.pages, self.written)
 
     def _build_athlete(self, reload_roster: bool) -> None:
         from generator.core.errors import display_path

@@ -261,3 +261,60 @@ def test_preview_keeps_roster_and_guide_errors_off_the_public_pages(tmp_path, ca
         shutil.rmtree(preview.out, ignore_errors=True)
     log = capsys.readouterr().err
     assert "/__athlete/: data/athletes.csv:2: race_name: required field is missing" in log
+
+
+def test_a_rebuild_writes_only_the_files_an_edit_changed(tmp_path, monkeypatch):
+    """The preview folder is serve's own: a page whose bytes did not change is neither
+    read back nor written again; one deleted or replaced behind its back is."""
+    import generator.core.write as write
+    from generator.serve import PARTS, Preview
+
+    root = copy_example(tmp_path / "p")
+    preview = Preview(root)
+    written: list[str] = []
+    real = write.atomic_writer
+
+    def spy(path, *args, **kwargs):
+        written.append(path.relative_to(preview.site).as_posix())
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(write, "atomic_writer", spy)
+    try:
+        preview.rebuild(set(PARTS))
+        first = {p.relative_to(preview.site).as_posix(): p.stat().st_ino
+                 for p in preview.site.rglob("*") if p.is_file()}
+        assert len(written) == len(first) > 30
+        module = root / "content" / "race-week.md"
+        module.write_text(module.read_text(encoding="utf-8").replace(
+            "\n\n", "\n\nA sentence added in the preview.\n\n", 1), encoding="utf-8")
+        read_back: list[Path] = []
+        read_bytes = Path.read_bytes
+
+        def reading(self):
+            if preview.site in self.parents:
+                read_back.append(self)
+            return read_bytes(self)
+
+        monkeypatch.setattr(Path, "read_bytes", reading)
+        written.clear()
+        preview.rebuild({"content"})
+        assert read_back == []  # no page read back to compare
+        assert "race-week/index.html" in written and "feed.xml" in written
+        assert len(written) < 8, written  # the page, the feed; no other language's pages
+        assert b"A sentence added in the preview." in (
+            preview.site / "race-week" / "index.html").read_bytes()
+        unchanged = [name for name in first if name not in written]
+        assert all((preview.site / name).stat().st_ino == first[name] for name in unchanged)
+        # behind the preview's back: one page deleted, one overwritten
+        (preview.site / "index.html").unlink()
+        home_es = preview.site / "es" / "index.html"
+        good = home_es.read_bytes()
+        home_es.write_bytes(b"stale")
+        written.clear()
+        preview.rebuild({"content"})
+        assert sorted(written) == ["es/index.html", "index.html"]
+        assert home_es.read_bytes() == good
+    finally:
+        import shutil
+
+        shutil.rmtree(preview.out, ignore_errors=True)
