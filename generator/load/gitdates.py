@@ -50,15 +50,18 @@ def last_commit_dates(root: Path, files: Iterable[Path],
            if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}  # this checkout's
     env["GIT_OPTIONAL_LOCKS"] = "0"
     folders = sorted({str(Path(p).parent) or "." for p in wanted})
-    head = _git(root, env, "rev-parse", "--is-shallow-repository", "HEAD")
-    key = None
-    if head is not None and head.split() and head.split()[0] == b"false":
+    answer = _git(root, env, "rev-parse", "--is-shallow-repository", "HEAD") or b""
+    shallow, *head = answer.split() or [b""]  # b"false", the commit checked out
+    key = dates = None
+    if shallow == b"false":
         from generator.load.contentcache import fingerprint  # guidegen's code, this file's
 
-        key = make_key("git dates", fingerprint(), str(root), *folders, *head.split()[1:])
-    dates = _KEPT.get(key) if key is not None else None
-    if dates is None and key is not None and store is not None:
-        dates = _decode(store.get(key))
+        key = make_key("git dates", fingerprint(), str(root), *folders, *head)
+        dates = _KEPT.get(key)
+        if store is not None:  # kept in the process or not: the pack's for the next build
+            stored = store.get(key, count=dates is None)
+            if dates is None:
+                dates = _decode(stored)
     if dates is None:
         output = _git(root, env, "log", f"--format={MARK}%cI", "--name-only", "--relative",
                       "-z", "--no-renames", "--", *folders)
@@ -68,8 +71,6 @@ def last_commit_dates(root: Path, files: Iterable[Path],
         if key is not None and store is not None:
             store.put(key, json.dumps({n: d.isoformat() for n, d in dates.items()},
                                       sort_keys=True).encode())
-    elif store is not None:
-        store.get(key, count=False)  # kept in the process: still the pack's for the next
     if key is not None:
         _KEPT.clear()
         _KEPT[key] = dates
