@@ -84,9 +84,9 @@ class Preview:
         self.athlete_html: bytes | None = None
         self.athlete_fatal: list[str] = []  # why the --athlete page could not be made
         self.project = self.inputs = self.renderer = None
-        self.cache = self.pages = None  # parsed modules and rendered pages, kept in memory
-        #                                 for the session (contentcache.py, pagecache.py)
-        self.written = None  # what the preview folder's files hold (publish/site.py)
+        # parsed modules, rendered pages and what the preview folder's files hold, kept in
+        # memory for the session (contentcache.py, pagecache.py, publish/site.py)
+        self.cache = self.pages = self.written = None
         self.version = 0
         self.changed = threading.Condition()
         self.lock = threading.Lock()
@@ -96,6 +96,7 @@ class Preview:
         """Reload what ``parts`` names and re-render what depends on it."""
         from generator.load.contentcache import ContentCache
         from generator.load.inputs import load_inputs
+        from generator.publish.site import PreviewIndex
         from generator.render.pagecache import PageCache
         from generator.render.renderer import Renderer
 
@@ -103,7 +104,7 @@ class Preview:
         with self.lock:
             self.fatal = []
             if self.cache is None:
-                self.cache, self.pages = ContentCache(), PageCache()
+                self.cache, self.pages, self.written = ContentCache(), PageCache(), PreviewIndex()
             try:
                 if "config" in parts or self.project is None:
                     self.project = None  # stays None while guidegen.toml is broken
@@ -139,10 +140,8 @@ class Preview:
 
     def _build_site(self) -> None:
         from generator.publish.layout import OutputLayout
-        from generator.publish.site import PreviewIndex, build_site
+        from generator.publish.site import build_site
 
-        if self.written is None:
-            self.written = PreviewIndex()
         self.problems["site"] = build_site(self.inputs, self.renderer, OutputLayout(self.out),
                                            self.pages, self.written)
 
