@@ -341,13 +341,11 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
             f"CPU {edit_cpu:.2f}s"),
            ("`guidegen serve` rebuild after editing one module", f"{serve:.2f}s",
             f"in the preview's process (its `rebuilt (content) in ...`); CPU {serve_cpu:.2f}s")]
-    if found["editgit"]:
-        (editgit, editgit_cpu), (commitgit, _) = found["editgit"], found["commitgit"]
-        out.append((f"the same edit, in a git checkout of {COMMITS:,} commits",
-                    f"{editgit:.2f}s",
-                    f"not committed yet: module dates come from git, kept by commit in "
-                    f"OUT/.cache/ (CPU {editgit_cpu:.2f}s); just after committing it "
-                    f"{commitgit:.2f}s (the history walked again)"))
+    (editgit, editgit_cpu), (commitgit, _) = found["editgit"], found["commitgit"]
+    out.append((f"the same edit, in a git checkout of {COMMITS:,} commits", f"{editgit:.2f}s",
+                f"not committed yet: module dates come from git, kept by commit in "
+                f"OUT/.cache/ (CPU {editgit_cpu:.2f}s); just after committing it "
+                f"{commitgit:.2f}s (the history walked again)"))
     if found["cold3"]:
         (cold3, cold3_cpu), (nochange3, _), (edit3, edit3_cpu) = (
             found["cold3"], found["nochange3"], found["edit3"])
