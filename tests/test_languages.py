@@ -372,3 +372,36 @@ def test_a_right_to_left_language_gets_dir_rtl(tmp_path):
     assert '<html lang="ar" dir="rtl"' in page
     assert "جلساتك المؤرخة" in page
     assert "[dir=rtl]" in page.replace('"', "") or "[dir=\"rtl\"]" in page
+
+
+@pytest.mark.parametrize("lang", ["es", "de"])
+def test_template_gettext_gives_jinja2s_own_text_and_keeps_it(lang):
+    """guidegen's template gettext (render/words.newstyle, kept per text) writes what
+    jinja2's newstyle gettext writes: translated, escaped or not as the template
+    autoescapes, ``%%`` unescaped, variables formatted (and escaped), pgettext by context,
+    {% trans %} blocks; asked again, the same."""
+    import jinja2
+
+    from generator.render.renderer import Renderer
+    from generator.render.words import Words
+
+    project = load_project(REPO_ROOT)
+    words = Words.of(project, project.languages.language(lang))
+    ours = Renderer(project.templates_dir, project).env(None, words)
+    stock = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    stock.policies["ext.i18n.trimmed"] = True
+    stock.install_gettext_translations(words.t, newstyle=True)
+    assert ours.globals["_"] is not stock.globals["_"]
+    source = (
+        '{{ _("Home") }}|{{ _("Home") }}|{{ _("100%% <sure>") }}|{{ gettext("Guides") }}|'
+        '{{ _("Race day: %(race)s", race=who) }}|{{ pgettext("guide", "Previous") }}|'
+        '{{ pgettext("guide", "Next") }}|{% trans %}Every body is different.{% endtrans %}|'
+        '{% trans name=who %}Hello {{ name }}{% endtrans %}|'
+        '{{ ngettext("%(num)d day", "%(num)d days", 3) }}')
+    text = f"{source}#{{% autoescape false %}}{source}{{% endautoescape %}}"
+    assert "Inicio" in stock.from_string(text).render(who="<b>") or lang != "es"
+    for who in ("<b>Valencia</b>", "Berlin", "<b>Valencia</b>"):
+        expected = stock.from_string(text).render(who=who)
+        assert ours.from_string(text).render(who=who) == expected
+    assert "&lt;b&gt;Valencia" in expected and "#" in expected
+    assert expected.split("#")[1].count("<b>Valencia</b>") == 2  # not escaped there

@@ -210,8 +210,8 @@ def reads(env: jinja2.Environment, name: str, memo: dict | None = None
     for table in (env.filters, env.tests, env.globals):
         for func in table.values():  # @pass_context marks a function with jinja_pass_arg
             passed = getattr(getattr(func, "jinja_pass_arg", None), "name", None)
-            if passed == "context" and not (getattr(func, "__module__", None) or ""
-                                            ).startswith("jinja2."):
+            if passed == "context" and not getattr(func, "context_free", False) and not (
+                    getattr(func, "__module__", None) or "").startswith("jinja2."):
                 return None
     names: set[str] = set()
     todo, seen = [name], set()

@@ -25,7 +25,7 @@ from generator.load.project import shipped_dir
 from generator.render.codecache import COMPILED
 from generator.render.modulevalues import guide_values
 from generator.render.textlang import text_lang
-from generator.render.words import Words
+from generator.render.words import Words, newstyle
 
 if TYPE_CHECKING:  # the site renders no guides: it needs no planner
     from generator.load.locales import Language
@@ -182,6 +182,9 @@ class Renderer:
             )
             env.policies["ext.i18n.trimmed"] = True  # {% trans %} text: whitespace collapsed
             env.install_gettext_translations(words.t, newstyle=True)
+            gettext = newstyle(words.t.gettext)  # the same text, kept (words.newstyle)
+            env.globals.update(_=gettext, gettext=gettext,
+                               pgettext=newstyle(words.t.pgettext, context=True))
             env.filters.update(words.filters(), date_iso=date_iso, css_string=css_string,
                                text_lang=text_lang)
             env.globals.update(lang=words.language.tag, dir=words.language.direction,

@@ -20,6 +20,8 @@ from babel.dates import format_date, format_skeleton, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import Translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from generator.core.notes import N_, Note
 from generator.core.vocab import WEEKDAYS
@@ -57,6 +59,40 @@ def translations(path: str | None, digest: str | None = None) -> gettext.NullTra
     write_mo(buf, catalog)  # fuzzy entries are left out, as Babel's compile does
     buf.seek(0)
     return Translations(buf)
+
+
+def newstyle(translate, context: bool = False):
+    """Jinja's newstyle ``gettext`` (``pgettext`` with ``context``) for templates, as
+    ``jinja2.ext`` makes it, with the text of a call without variables kept: a page asks
+    for the same few dozen strings, and jinja2's own goes through ``Context.call`` twice
+    and formats each anew (a third of a site page's render). The same text either way:
+    translated, made ``Markup`` where the template autoescapes, then always formatted
+    (``%%`` becomes ``%``). It reads nothing from the context but whether the template
+    autoescapes (``context_free``: page keys need not count every name, pagecache.reads)."""
+    kept: dict = {}
+
+    @pass_context
+    def call(__context, *args, **variables):
+        autoescape = __context.eval_ctx.autoescape
+        key = None if variables else (args, autoescape)
+        try:
+            found = kept.get(key) if key is not None else None
+        except TypeError:  # an argument that is no text: jinja2's way, not kept
+            key = found = None
+        if found is not None:
+            return found
+        if context:
+            variables.setdefault("context", args[0])
+        text = translate(*args)
+        if autoescape:
+            text = Markup(text)
+        text = text % variables
+        if key is not None:
+            kept[key] = text
+        return text
+
+    call.context_free = True
+    return call
 
 
 @dataclass(frozen=True)
