@@ -8,12 +8,12 @@ The same Markdown (seeded: six paragraphs and a list per module) is written thre
 as guidegen modules (in a project with the example's templates and brands, one language
 like the other two), as Pelican articles and as Hugo pages (a minimal layout: title,
 summary, body, previous/next; Hugo also makes its sitemap, RSS and taxonomy pages). Each
-round runs, in turn: guidegen cold (empty output folder, no cache), Pelican cold
-(``--delete-output-directory``), Hugo cold (empty ``public/``), guidegen again with
-nothing changed, guidegen after one module's body changed (a different module each
-round), the same edit seen by ``guidegen serve`` (its rebuild timed in its process,
-as its console line reports it), and Python starting and importing the libraries an edit
-uses (:data:`STACK`): the part of the edit's time that is the stack's, not guidegen's.
+round runs, in turn: guidegen cold (a new output folder, no cache), Pelican cold and
+Hugo cold (each a new output folder), guidegen again with nothing changed, guidegen
+after one module's body changed (a different module each round), the same edit seen by
+``guidegen serve`` (its rebuild timed in its process, as its console line reports it),
+and Python starting and importing the libraries an edit uses (:data:`STACK`): the part
+of the edit's time that is the stack's, not guidegen's.
 The same modules are also written in the three languages guidegen ships (English, Spanish
 and German translations, the example's catalogs), and that site is timed cold, with
 nothing changed and after the same edit (no other tool builds it; no target).
@@ -23,8 +23,13 @@ committed yet, and the build just after a commit (the history walked once again)
 The rounds alternate so that a noisy spell on the machine hits every tool; each keeps
 its best wall time and its best CPU time (all cores: steadier than wall time on a busy
 machine; Hugo spreads its work over threads).
-"Cold" removes the whole output folder, ``OUT/.cache/`` with it; the per-user key that
-signs compiled templates (``~/.cache/guidegen/``, render/codecache.py) is no cache and
+"Cold" is a new, empty output folder each round (for each tool: ``OUT/.cache/`` is in
+guidegen's), and nothing is deleted until the end: on a file system that has no journal,
+as this machine's ext4, the kernel skips inodes freed in the last minute or more when it
+makes a file, and walks past each of them again for every new file (``recently_deleted``
+in ext4's inode allocator, seen with ``perf``), so deleting a thousand files just before a
+build made every tool's writes slower, more so the more files they make. The per-user key
+that signs compiled templates (``~/.cache/guidegen/``, render/codecache.py) is no cache and
 stays: a first run ever makes it, in a millisecond.
 ``make bench`` runs this through ``benchmarks/run.py`` (``hugo`` comes from apt there).
 """
@@ -163,7 +168,7 @@ def edit(project: Path, index: int, modules: int) -> None:
 
 
 SERVE_CODE = """
-import resource, shutil, sys, time
+import resource, sys, time
 from pathlib import Path
 from generator.serve import Preview
 root, slug = Path(sys.argv[1]), sys.argv[2]
@@ -175,16 +180,16 @@ path.write_text(path.read_text(encoding="utf-8") + "\\nEdited in the preview.\\n
 start, cpu = time.perf_counter(), time.process_time()
 preview.rebuild({"content"})
 print(time.perf_counter() - start, time.process_time() - cpu)
-shutil.rmtree(preview.out, ignore_errors=True)
 """
 
 
-def serve_edit(project: Path, slug: str) -> tuple[float, float]:
+def serve_edit(project: Path, slug: str, tmp: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of ``guidegen serve``'s rebuild after one module changed (in
-    its process; the preview was built once before, as it is when ``serve`` starts)."""
+    its process; the preview was built once before, as it is when ``serve`` starts). Its
+    preview folder is made in ``tmp`` and left there (see "Cold" above)."""
     done = subprocess.run([sys.executable, "-c", SERVE_CODE, str(project), slug],
                           cwd=project, capture_output=True, text=True, check=True,
-                          env=bench_env())
+                          env={**bench_env(), "TMPDIR": str(tmp)})
     wall, cpu = done.stdout.split()[-2:]
     return float(wall), float(cpu)
 
@@ -266,8 +271,14 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
     checkout = write_history(write_guidegen(tmp / "site-project-git", modules))
     have_hugo = shutil.which("hugo") is not None
     site = [str(BIN / "guidegen"), "site", "--out", "out"]
-    pelican = [str(BIN / "pelican"), "content", "-s", "conf.py", "-o", "out",
-               "--delete-output-directory"]
+    previews = tmp / "previews"  # serve's, kept to the end like every output folder
+    previews.mkdir()
+
+    def pelican(out: str) -> list[str]:
+        return [str(BIN / "pelican"), "content", "-s", "conf.py", "-o", out]
+
+    def cold(folder: str) -> list[str]:
+        return [*site[:-1], folder]
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in MEASURES}
     timed(site, gg)  # once untimed: bytecode compiled, files in the page cache, for all
     timed(site, checkout)
@@ -276,20 +287,20 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
     timed([sys.executable, "-c", LIST_IMPORTS, str(imported), *site[1:]], gg)
     if three is not None:
         timed(site, three)
-    timed(pelican, pel)
+    timed(pelican("out"), pel)
     if have_hugo:
         timed(["hugo", "--quiet"], hugo)
+    # each cold build in a new, empty folder; none deleted before the end (see "Cold")
     for r in range(rounds):
-        shutil.rmtree(gg / "out", ignore_errors=True)  # the site and OUT/.cache/
-        runs["cold"].append(timed(site, gg))
-        runs["pelican"].append(timed(pelican, pel))
+        runs["cold"].append(timed(cold(f"cold-{r}"), gg))
+        runs["pelican"].append(timed(pelican(f"cold-{r}"), pel))
         if have_hugo:
-            shutil.rmtree(hugo / "public", ignore_errors=True)
-            runs["hugo"].append(timed(["hugo", "--quiet"], hugo))
+            runs["hugo"].append(timed(["hugo", "--quiet", "--destination", f"cold-{r}"],
+                                      hugo))
         runs["nochange"].append(timed(site, gg))
         edit(gg, r, modules)
         runs["edit"].append(timed(site, gg))
-        runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}"))
+        runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}", previews))
         runs["stack"].append(timed([sys.executable, "-c", STACK], gg))
         runs["imports"].append(timed([sys.executable, "-c", IMPORT_ALL, str(imported)], gg))
         edit(checkout, r, modules)
@@ -297,8 +308,7 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
         git(checkout, "commit", "-qam", f"round {r}")
         runs["commitgit"].append(timed(site, checkout))
         if three is not None:
-            shutil.rmtree(three / "out", ignore_errors=True)
-            runs["cold3"].append(timed(site, three))
+            runs["cold3"].append(timed(cold(f"cold-{r}"), three))
             runs["nochange3"].append(timed(site, three))
             edit(three, r, modules)
             runs["edit3"].append(timed(site, three))
