@@ -31,6 +31,7 @@ from generator.load.content import (
     load_modules,
     skippable,
 )
+from generator.load.markdown_html import _PRE_NEEDS, _TREE_NEEDS
 from generator.load.yamllines import load_yaml, load_yaml_document
 from generator.render.site import favicon_ico
 
@@ -203,10 +204,12 @@ def test_skipping_inline_patterns_changes_no_html(example_root):
 
 def test_every_listed_pattern_and_processor_is_recognised():
     """A failure means Python-Markdown changed one of them: its shortcut is off (slower,
-    still correct). Check the new code and update content._INLINE_NEEDS/_BLOCK_NEEDS."""
-    inline, block = skippable(_markdown())
+    still correct). Check the new code and update markdown_html's _*_NEEDS."""
+    inline, block, pre, tree = skippable(_markdown())
     assert set(inline) == set(_INLINE_NEEDS)
     assert set(block) == set(_BLOCK_NEEDS)
+    assert set(pre) == set(_PRE_NEEDS)
+    assert set(tree) == set(_TREE_NEEDS)
 
 
 MD_ALPHABET = list("aab c  \n\n\t\r*_[]()<>&`\\!#:-|{}.^~=+\x02\x03\"'/@0é") + [
@@ -214,7 +217,7 @@ MD_ALPHABET = list("aab c  \n\n\t\r*_[]()<>&`\\!#:-|{}.^~=+\x02\x03\"'/@0é") + 
     "http://", "[^a]", "\n[^a]: ", "*[ab]: ", "{: #x}", "```", "\n: ", "| ", "---", "<!--",
     "-->", "[TOC]", "  \n"]
 TRIGGERS = ["`", "\\", "[", "<", "&", "*", "_", " ", "\t", "\r", "\x02", "\x03", "|", "#", "=",
-            "-", ".", "+", ":", ">", "~"]
+            "-", ".", "+", ":", ">", "~", "{", "[TOC]"]
 
 
 @FUZZ

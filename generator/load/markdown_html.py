@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from xml.etree import ElementTree as etree
 
 import markdown
 import nh3
@@ -116,32 +117,55 @@ _BLOCK_NEEDS = {  # name: (class, needs); their test() or run() is a regex searc
     "reference": ("ReferenceProcessor", _BRACKET),
 }
 _HTML = ("<", "&")
+# Processors of the whole text or tree, each run once per module whatever it holds: the
+# HTML block parser reads the text through html.parser even when it has no tag (and
+# gives it back unchanged), fenced code searches it for fences, attr_list walks every
+# element for '{: ...}' and unescape for the placeholders of backslash escapes.
+_PRE_NEEDS = {  # name: (class, needs)
+    "fenced_code_block": ("FencedBlockPreprocessor", ("`", "~")),
+    "html_block": ("HtmlBlockPreprocessor", _HTML),
+}
+_TREE_NEEDS = {
+    "attr_list": ("AttrListTreeprocessor", ("{",)),
+    "unescape": ("UnescapeTreeprocessor", ("\\",)),
+}
 
 
-def skippable(md: markdown.Markdown) -> tuple[dict, dict]:
-    """({name: needs} of inline patterns, same of block processors) that may be
-    skipped in ``md``: the registered ones that are exactly those listed above."""
-    patterns, blocks = md.inlinePatterns, md.parser.blockprocessors
+def skippable(md: markdown.Markdown) -> tuple[dict, dict, dict, dict]:
+    """({name: needs} of inline patterns, same of block processors, of preprocessors and
+    of tree processors) that may be skipped in ``md``: the registered ones that are
+    exactly those listed above."""
+    patterns = md.inlinePatterns
     inline = {name: needs for name, (regex, needs) in _INLINE_NEEDS.items()
               if name in patterns and getattr(patterns[name], "pattern", None) == regex}
-    block = {name: needs for name, (cls, needs) in _BLOCK_NEEDS.items()
-             if name in blocks and type(blocks[name]).__name__ == cls
-             and type(blocks[name]).__module__.startswith("markdown.")}
-    return inline, block
+    return (inline, *(_ours(registry, listed) for registry, listed in (
+        (md.parser.blockprocessors, _BLOCK_NEEDS), (md.preprocessors, _PRE_NEEDS),
+        (md.treeprocessors, _TREE_NEEDS))))
 
 
-def _without(md: markdown.Markdown, text: str) -> tuple[list, list]:
-    """(inline patterns, block processors) of ``md``, in order, minus those that
-    cannot act on ``text``: lists of the very same objects, made once per kind."""
-    (inline, block), lists = md.guidegen_skips
+def _ours(registry, listed: dict) -> dict:
+    return {name: needs for name, (cls, needs) in listed.items()
+            if name in registry and type(registry[name]).__name__ == cls
+            and type(registry[name]).__module__.startswith("markdown.")}
+
+
+def _without(md: markdown.Markdown, text: str) -> tuple:
+    """(inline patterns, block processors, preprocessors, tree processors) of ``md``, in
+    order, minus those that cannot act on ``text``: made once per kind; the processors
+    as :class:`_Some` (Python-Markdown looks some up by name while it converts)."""
+    (inline, block, pre, tree), lists = md.guidegen_skips
     has_html = any(h in text for h in _HTML)
-    skip = (tuple(n for n, needs in inline.items() if not any(x in text for x in needs)),
-            () if has_html else tuple(n for n, needs in block.items()
-                                      if not any(x in text for x in needs)))
+
+    def left_out(listed: dict) -> tuple[str, ...]:
+        return tuple(n for n, needs in listed.items() if not any(x in text for x in needs))
+
+    skip = (left_out(inline), () if has_html else left_out(block), left_out(pre),
+            left_out(tree))
     made = lists.get(skip)
     if made is None:
         made = lists[skip] = (
-            _all_but(md.inlinePatterns, skip[0]), _all_but(md.parser.blockprocessors, skip[1]))
+            _all_but(md.inlinePatterns, skip[0]), _all_but(md.parser.blockprocessors, skip[1]),
+            _Some(md.preprocessors, skip[2]), _Some(md.treeprocessors, skip[3]))
     return made
 
 
@@ -150,18 +174,50 @@ def _all_but(registry, names: tuple[str, ...]) -> list:
     return [item for item in registry if id(item) not in left_out]
 
 
+class _Some:
+    """A registry's items minus ``names`` when iterated (as a conversion runs them);
+    looked up by name, the whole registry (``md.treeprocessors["inline"]``)."""
+
+    def __init__(self, registry, names: tuple[str, ...]):
+        self.registry, self.items = registry, _all_but(registry, names)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __getitem__(self, key):
+        return self.registry[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self.registry
+
+
+def _no_contents(toc_list) -> etree.Element:
+    return etree.Element("div")
+
+
 def convert_markdown(md: markdown.Markdown, body: str, skip: bool = True) -> str:
     """``md.convert(body)`` (then ``md.reset()``), skipping the inline patterns and
-    block processors that cannot act on ``body`` unless ``skip`` is false."""
+    processors that cannot act on ``body`` unless ``skip`` is false. The table of
+    contents toc makes besides the heading ids (``md.toc``, which guidegen never reads)
+    is then left empty too, unless ``body`` holds its marker ("[TOC]")."""
     inline, parser = md.treeprocessors["inline"], md.parser
-    registered = inline.inlinePatterns, parser.blockprocessors
+    registered = inline.inlinePatterns, parser.blockprocessors, md.preprocessors, \
+        md.treeprocessors
+    toc = md.treeprocessors["toc"] if "toc" in md.treeprocessors else None
     if skip:
-        # both are only iterated or indexed: lists of the same objects do
-        inline.inlinePatterns, parser.blockprocessors = _without(md, body)
+        # all four are only iterated or indexed while converting: these do
+        (inline.inlinePatterns, parser.blockprocessors, md.preprocessors,
+         md.treeprocessors) = _without(md, body)
+        if type(toc).__module__ == "markdown.extensions.toc" and type(toc).__name__ == \
+                "TocTreeprocessor" and not (toc.marker and toc.marker in body):
+            toc.build_toc_div = _no_contents
     try:
         return md.convert(body)
     finally:
-        inline.inlinePatterns, parser.blockprocessors = registered
+        (inline.inlinePatterns, parser.blockprocessors, md.preprocessors,
+         md.treeprocessors) = registered
+        if toc is not None:
+            toc.__dict__.pop("build_toc_div", None)
         md.reset()
 
 
