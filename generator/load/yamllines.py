@@ -173,7 +173,8 @@ def load_yaml_document(text: str, text_scalars: bool = False):
         node = loader.get_single_node()
         if node is None:
             return None, None
-        _check_expansion(node)
+        if "*" in text:  # an alias needs one
+            _check_expansion(node)
         return loader.construct_document(node), node
     except RecursionError:  # MAX_DEPTH should prevent it; never let it escape
         raise ComposerError(None, None, "nested too deeply", None) from None
@@ -191,7 +192,8 @@ def load_yaml(text: str, text_scalars: bool = False):
             node = loader.get_single_node()
             if node is None:
                 return None
-            _check_expansion(node)
+            if "*" in text:  # an alias needs one
+                _check_expansion(node)
             return loader.construct_document(node)
         except Exception:  # the pure-Python loader below says exactly what is wrong
             pass
