@@ -570,3 +570,36 @@ def test_guidegen_site_gives_the_same_bytes_cold_warm_and_after_an_edit_as_witho
     edited = site()
     assert edited != cold and edited == plain()
     assert not any(".cache" in rel for rel in edited)  # never published
+
+
+def test_a_cold_build_s_workers_work_out_the_same_keys_the_parent_would(
+        scratch_project, tmp_path, site_env, monkeypatch):
+    """With nothing stored, the workers that render the pages also work out their keys
+    (render/pagecache.py): the same pages, page keys and module digests stored as when
+    this process works each key out first, and the next build renders nothing."""
+    import generator.render.site as site_module
+
+    monkeypatch.setattr(site_module, "RENDER_MIN_PAGES", 2)  # workers, even for 11 pages
+    root = project_with_pages(scratch_project)
+    here, real_key = [], PageCache.key
+    monkeypatch.setattr(PageCache, "key", lambda self, *args: (
+        here.append(os.getpid()), real_key(self, *args))[1])
+
+    def cold(name: str, parent_keys: bool) -> tuple[dict[str, str], dict, PageCache]:
+        packs = tmp_path / name / "cache"
+        pages = PageCache(packs / "pages.pack")
+        pages._cold = False if parent_keys else None  # as a store that held something
+        here.clear()
+        found = site_once(root, tmp_path / name, pages, ContentCache(packs / "content.pack"))
+        return found, dict(CacheStore(packs / "pages.pack")._load()), pages
+
+    by_workers, stored, pages = cold("workers", parent_keys=False)
+    assert pages.rendered == 11 and here == []  # all worked out by the workers
+    by_parent, stored_by_parent, pages = cold("parent", parent_keys=True)
+    assert pages.rendered == 11 and len(here) == 11  # ten pages and the 404 page
+    assert by_workers == by_parent and stored == stored_by_parent
+    assert sum(len(v) == 32 for v in stored.values()) >= 8  # the module digests too
+    again = PageCache(tmp_path / "workers" / "cache" / "pages.pack")
+    site_once(root, tmp_path / "workers", again,
+              ContentCache(tmp_path / "workers" / "cache" / "content.pack"))
+    assert again.rendered == 0

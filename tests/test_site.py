@@ -13,8 +13,9 @@ from conftest import REPO_ROOT, copy_example, tree
 from lxml import etree, html
 from sitekit import ATHLETES, BASE_URL, BUILD_ENV, EPOCH, run_build
 
+from generator.load.brands import contrast
 from generator.load.content import load_modules
-from generator.render.site import contrast, days_text, palette
+from generator.render.site import days_text, palette
 
 pytest_plugins = ["site_fixtures"]
 

@@ -29,6 +29,7 @@ modules that changed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -61,6 +62,7 @@ class PageCache:
         self._inner: dict[int, tuple[object, bytes]] = {}  # the same, of objects inside them
         self._starts: dict[tuple[str, str], object] = {}  # (shared, template) -> its hash
         self._parsed: dict = {}  # (id(env), template) -> what reads() found in its source
+        self._cold: bool | None = None  # the store held nothing when this build began
         self.rendered = 0  # pages rendered (not taken from the store), for tests and reports
 
     @classmethod
@@ -142,23 +144,34 @@ class PageCache:
                before_fork: Callable[[], None] | None = None) -> list[bytes]:
         """``[render(i) for i in range(count)]`` (``render`` runs under ``pmap``), taking
         each page whose key (``render(i, True)``) is stored from the store instead;
-        ``before_fork()`` runs first when workers render the pages left."""
-        # each memo keeps the values it names alive, so their ids stay theirs: kept until
-        # save(), so the next language's pages (one render each) find them digested
+        ``before_fork()`` runs first when workers render the pages left. With nothing
+        stored (a cold build) the workers work out each key with its page (``render(i,
+        None)``: both). Memos keep the values they name alive (ids stay theirs) until
+        save(), so the next language's pages (one render each) find them digested."""
         unknown = self._known_modules()
-        keys = [render(i, True) for i in range(count)]
+        self._cold = len(self.store) == 0 if self._cold is None else self._cold
+        if self._cold and count >= min_items:
+            for module, _key in unknown:  # once here, not in every worker
+                with contextlib.suppress(Unhashable):
+                    digest(module, self._inner)
+            made = _render_all(functools.partial(render, key=None), range(count), min_items,
+                               before_fork)
+            keys, pages, misses = [k for k, _ in made], [page for _, page in made], range(count)
+        else:
+            keys = [render(i, True) for i in range(count)]
+            pages = [None if k is None else self.store.get(k) for k in keys]
+            misses = [i for i, page in enumerate(pages) if page is None]
+            made = _render_all(render, misses, min_items, before_fork)
+            for i, page in zip(misses, made, strict=True):
+                pages[i] = page
         for module, key in unknown:  # digested for these pages: kept for the next build
             kept = self._inner.get(id(module))
             if kept is not None and kept[0] is module:
                 self.store.put(key, kept[1])
-        pages: list[bytes | None] = [None if k is None else self.store.get(k) for k in keys]
-        misses = [i for i, page in enumerate(pages) if page is None]
         self.rendered += len(misses)
-        made = _render_all(render, misses, min_items, before_fork)
-        for i, page in zip(misses, made, strict=True):
-            pages[i] = page
+        for i in misses:
             if keys[i] is not None:
-                self.store.put(keys[i], page)
+                self.store.put(keys[i], pages[i])
         return pages
 
     def _known_modules(self) -> list[tuple[object, str]]:
@@ -171,23 +184,11 @@ class PageCache:
             if kept is not None and kept[0] is module:
                 continue  # digested for an earlier render of this build (a language)
             key = key_from(start, content_key)
-            found = self.store.get(key, count=False)
-            if found is not None and len(found) == 32:
+            if (found := self.store.get(key, count=False)) is not None and len(found) == 32:
                 self._inner[id(module)] = (module, found)
             else:
                 unknown.append((module, key))
         return unknown
-
-    def one(self, key: str | None, render: Callable[[], bytes]) -> bytes:
-        """The page stored under ``key``, else ``render()`` (stored unless ``key`` is None),
-        for a page outside :meth:`render`'s list (the 404 page)."""
-        page = None if key is None else self.store.get(key)
-        if page is None:
-            page = render()
-            self.rendered += 1
-            if key is not None:
-                self.store.put(key, page)
-        return page
 
     def save(self) -> None:
         """Keep what this build used; forget what it worked out (``serve`` keeps one
@@ -199,6 +200,7 @@ class PageCache:
         self._reads.clear()
         self._starts.clear()
         self._parsed.clear()
+        self._cold = None
 
 
 def reads(env: jinja2.Environment, name: str, memo: dict | None = None

@@ -24,13 +24,13 @@ from markupsafe import Markup
 from generator.core.errors import Problem
 from generator.core.notes import N_
 from generator.core.vocab import WEEKDAYS
-from generator.load.brands import Brand, contrast, rgb
+from generator.load.brands import Brand
 from generator.load.content import Module
 from generator.load.gitdates import last_commit_dates
 from generator.render.modulevalues import site_filler
 from generator.render.pagecache import PageCache, render_pages
 from generator.render.renderer import DISCLAIMER
-from generator.render.sitefiles import favicon_ico, plans_index
+from generator.render.sitefiles import favicon_ico, palette, plans_index
 from generator.render.sitelangs import Alternates
 from generator.render.sitexml import feed, sitemap
 from generator.render.words import Words
@@ -124,22 +124,6 @@ def days_text(days, words: Words) -> str:
         return words.gettext(N_("%(first)s to %(last)s"), first=words.weekday(order[idx[0]]),
                              last=words.weekday(order[idx[-1]]))
     return words.join(words.weekday(order[i]) for i in idx)
-
-
-def mix(colour: str, background: str, amount: float) -> str:
-    """A solid tint (``amount`` of ``colour`` over ``background``): solid colours keep
-    contrast checks (axe, WCAG) exact, unlike translucent ones."""
-    a, b = rgb(colour), rgb(background)
-    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}"
-                       for x, y in zip(a, b, strict=True))
-
-
-def palette(brand: Brand) -> dict[str, str]:
-    """CSS custom properties derived from the brand colours."""
-    c = brand.colors
-    on_primary = max(("#ffffff", c.text, "#000000"), key=lambda t: contrast(t, c.primary))
-    return {"tint": mix(c.primary, c.background, 0.07), "soft": mix(c.primary, c.background, 0.2),
-            "on_primary": on_primary}
 
 
 def json_ld(data: dict) -> Markup:
@@ -284,14 +268,17 @@ class SiteRenderer:
         return ctx
 
     def compile_templates(self, names: set[str]) -> None:
-        """Compile the templates once, here, rather than in every forked worker. Errors
-        are left for rendering to report, located, as usual."""
+        """Compile the templates (and find what each reads, for page keys) once, here,
+        rather than in every forked worker. Errors are left for rendering to report,
+        located, as usual."""
         env = self.renderer.env(self.brand, self.words)
         for name in sorted(names):
             try:
                 env.get_template(name)
             except jinja2.TemplateError:
                 pass
+            if self.cache is not None:
+                self.cache.reads(env, self.inputs.project, name)
 
     def _before_fork(self, pages: list[Page]) -> None:
         """Workers will render: templates compiled once, here, and what is loaded kept out
@@ -299,17 +286,6 @@ class SiteRenderer:
         self.compile_templates({p.template for p in pages} | {"site/404.html.j2"})
         gc.freeze()
         self._frozen = True
-
-    def render_one(self, template: str, ctx: dict) -> bytes:
-        """One file from ``template``, through the page cache when there is one."""
-
-        def render() -> bytes:
-            return self.renderer.render(template, ctx, self.brand, self.words).encode()
-
-        if self.cache is None:
-            return render()
-        env = self.renderer.env(self.brand, self.words)
-        return self.cache.one(self.cache.key(env, self.inputs.project, template, ctx), render)
 
     def prepare(self) -> list[Problem]:
         """This language's modules and pages (:attr:`pages`), before anything renders:
@@ -330,23 +306,21 @@ class SiteRenderer:
         files: dict[str, bytes] = {}
         global _RENDERING
         _RENDERING = (self, modules, pages)  # inherited by forked workers (see pmap)
-        try:
-            rendered = render_pages(self.cache, len(pages), _render_page,
-                                    min_items=RENDER_MIN_PAGES, before_fork=lambda: (
-                                        self._before_fork(pages)))
+        try:  # the default language's 404 page last, with the others (_render_page)
+            count = len(pages) + (0 if self.prefix else 1)
+            rendered = render_pages(self.cache, count, _render_page, min_items=RENDER_MIN_PAGES,
+                                    before_fork=lambda: self._before_fork(pages))
         finally:
             _RENDERING = None
             if self._frozen:  # collectable again (serve lives on)
                 gc.unfreeze()
                 self._frozen = False
-        for page, data in zip(pages, rendered, strict=True):
+        for page, data in zip(pages, rendered[:len(pages)], strict=True):
             files[self.prefix + page.file] = data
         files[self.prefix + "feed.xml"] = feed(self)
         if self.prefix:
             return files
-        # the 404 page is served at any depth: links are absolute paths from base_url
-        ctx = self.context(None, urlsplit(self.base).path, modules, pages)
-        files["404.html"] = self.render_one("site/404.html.j2", ctx)
+        files["404.html"] = rendered[-1]
         files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
         files["favicon.ico"] = favicon_ico(self.brand.colors.primary)
         files[f"assets/{self.logo_name}"] = self.brand.logo_bytes  # an SVG logo sanitised
@@ -359,16 +333,24 @@ class SiteRenderer:
 _RENDERING = None  # (builder, modules, pages) while SiteBuilder.render runs
 
 
-def _render_page(index: int, key: bool = False):
-    """One page of the site, or with ``key`` its key in the page cache (what rendering it
-    reads: render/pagecache.py); a module-level function so pmap can fork workers for it."""
+def _render_page(index: int, key: bool | None = False):
+    """One page of the site (index ``len(pages)``: the 404 page), with ``key`` its key in
+    the page cache instead (what rendering it reads: render/pagecache.py), with
+    ``key=None`` both; a module-level function so pmap can fork workers for it."""
     builder, modules, pages = _RENDERING
-    page = pages[index]
-    ctx = builder.context(page, page.root, modules, pages)
+    if index < len(pages):
+        page = pages[index]
+        template, ctx = page.template, builder.context(page, page.root, modules, pages)
+    else:  # the 404 page, served at any depth: links are absolute paths from base_url
+        template = "site/404.html.j2"
+        ctx = builder.context(None, urlsplit(builder.base).path, modules, pages)
+    found = None if key is False else builder.cache.key(
+        builder.renderer.env(builder.brand, builder.words), builder.inputs.project,
+        template, ctx)
     if key:
-        env = builder.renderer.env(builder.brand, builder.words)
-        return builder.cache.key(env, builder.inputs.project, page.template, ctx)
-    return builder.renderer.render(page.template, ctx, builder.brand, builder.words).encode()
+        return found
+    data = builder.renderer.render(template, ctx, builder.brand, builder.words).encode()
+    return data if key is False else (found, data)
 
 
 def render_site(inputs, renderer, cache: PageCache | None = None,

@@ -1,5 +1,6 @@
 """The site's small fixed files: ``/favicon.ico`` (a dot in the brand colour, drawn here
-so no imaging library is needed) and the empty ``plans/index.html``."""
+so no imaging library is needed) and the empty ``plans/index.html``; and the brand
+colours every page's stylesheet is given (:func:`palette`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import html
 import struct
 
-from generator.load.brands import rgb
+from generator.load.brands import contrast, rgb
 
 
 def favicon_ico(colour: str, size: int = 32) -> bytes:
@@ -53,3 +54,19 @@ def plans_index(language: str) -> bytes:
             '<meta name="robots" content="noindex, nofollow">\n'
             '<meta name="referrer" content="no-referrer">\n'
             "<title>Nothing here</title>\n</head>\n<body></body>\n</html>\n").encode()
+
+
+def mix(colour: str, background: str, amount: float) -> str:
+    """A solid tint (``amount`` of ``colour`` over ``background``): solid colours keep
+    contrast checks (axe, WCAG) exact, unlike translucent ones."""
+    a, b = rgb(colour), rgb(background)
+    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}"
+                       for x, y in zip(a, b, strict=True))
+
+
+def palette(brand) -> dict[str, str]:
+    """CSS custom properties derived from the brand colours."""
+    c = brand.colors
+    on_primary = max(("#ffffff", c.text, "#000000"), key=lambda t: contrast(t, c.primary))
+    return {"tint": mix(c.primary, c.background, 0.07), "soft": mix(c.primary, c.background, 0.2),
+            "on_primary": on_primary}
