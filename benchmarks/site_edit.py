@@ -342,7 +342,7 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
         hugo_note = "no `hugo` on this machine (apt-get install hugo)"
     out = [(f"site cold build, {modules} modules", f"{cold:.2f}s",
             f"Pelican {pel:.2f}s: **{cold / pel:.2f}x** Pelican's time (target <= 0.5x); "
-            f"empty output folder, no cache; CPU {cold_cpu:.2f}s, Pelican {pel_cpu:.2f}s"),
+            f"a new, empty output folder, no cache; CPU {cold_cpu:.2f}s, Pelican {pel_cpu:.2f}s"),
            ("site rebuild, nothing changed", f"{nochange:.2f}s",
             f"no module parsed, no module page rendered, no file rewritten (OUT/.cache/); "
             f"CPU {nochange_cpu:.2f}s"),
@@ -366,7 +366,7 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
                     "of every module: three times the pages (no target)"))
     if found["hugo"]:
         out.append((f"Hugo whole build, {modules} pages", f"{hugo:.2f}s",
-                    f"hugo {hugo_version()} (Debian), empty public/, minimal layouts; "
+                    f"hugo {hugo_version()} (Debian), a new, empty folder, minimal layouts; "
                     f"CPU {hugo_cpu:.2f}s (its threads on both cores)"))
     return out
 
