@@ -18,7 +18,7 @@ from sitekit import EPOCH
 from generator.build import BuildOptions, build
 from generator.core.cachestore import MAGIC, CacheStore
 from generator.load import content as content_module
-from generator.load import contentcache
+from generator.load import contentcache, gitdates
 from generator.load.content import load_modules
 from generator.load.contentcache import ContentCache
 from generator.load.project import load_project
@@ -572,15 +572,23 @@ def test_guidegen_site_gives_the_same_bytes_cold_warm_and_after_an_edit_as_witho
     assert not any(".cache" in rel for rel in edited)  # never published
 
 
+@pytest.mark.parametrize("in_git", [False, True])
 def test_a_cold_build_s_workers_work_out_the_same_keys_the_parent_would(
-        scratch_project, tmp_path, site_env, monkeypatch):
+        scratch_project, tmp_path, site_env, monkeypatch, in_git):
     """With nothing stored, the workers that render the pages also work out their keys
     (render/pagecache.py): the same pages, page keys and module digests stored as when
-    this process works each key out first, and the next build renders nothing."""
+    this process works each key out first, and the next build renders nothing. In a git
+    checkout too, where the module dates are stored before any page renders."""
     import generator.render.site as site_module
 
     monkeypatch.setattr(site_module, "RENDER_MIN_PAGES", 2)  # workers, even for 11 pages
     root = project_with_pages(scratch_project)
+    if in_git:
+        from test_sitedates import git
+
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", "site", date="2027-01-02T03:04:05Z")
     here, real_key = [], PageCache.key
     monkeypatch.setattr(PageCache, "key", lambda self, *args: (
         here.append(os.getpid()), real_key(self, *args))[1])
@@ -590,6 +598,7 @@ def test_a_cold_build_s_workers_work_out_the_same_keys_the_parent_would(
         pages = PageCache(packs / "pages.pack")
         pages._cold = False if parent_keys else None  # as a store that held something
         here.clear()
+        gitdates._KEPT.clear()  # each build walks the history and stores its dates
         found = site_once(root, tmp_path / name, pages, ContentCache(packs / "content.pack"))
         return found, dict(CacheStore(packs / "pages.pack")._load()), pages
 

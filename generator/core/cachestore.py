@@ -105,6 +105,12 @@ class CacheStore:
     def __len__(self) -> int:
         return len(self._load())
 
+    def read_empty(self) -> bool:
+        """Whether the pack held no entry when it was read, whatever was put since (in
+        memory: whether the store holds none)."""
+        entries = self._load()
+        return not (self._pack.sizes if self._pack is not None else entries)
+
     def get(self, key: str, count: bool = True):
         """The value stored under ``key``, or None (absent, damaged or refused);
         ``count=False`` leaves it out of ``hits`` and ``misses`` (a store's bookkeeping)."""

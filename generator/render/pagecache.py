@@ -62,7 +62,7 @@ class PageCache:
         self._inner: dict[int, tuple[object, bytes]] = {}  # the same, of objects inside them
         self._starts: dict[tuple[str, str], object] = {}  # (shared, template) -> its hash
         self._parsed: dict = {}  # (id(env), template) -> what reads() found in its source
-        self._cold: bool | None = None  # the store held nothing when this build began
+        self._cold: bool | None = None  # the pack held nothing when this build began
         self.rendered = 0  # pages rendered (not taken from the store), for tests and reports
 
     @classmethod
@@ -149,7 +149,7 @@ class PageCache:
         None)``: both). Memos keep the values they name alive (ids stay theirs) until
         save(), so the next language's pages (one render each) find them digested."""
         unknown = self._known_modules()
-        self._cold = len(self.store) == 0 if self._cold is None else self._cold
+        self._cold = self.store.read_empty() if self._cold is None else self._cold
         if self._cold and count >= min_items:
             for module, _key in unknown:  # once here, not in every worker
                 with contextlib.suppress(Unhashable):
