@@ -318,3 +318,40 @@ def test_a_rebuild_writes_only_the_files_an_edit_changed(tmp_path, monkeypatch):
         import shutil
 
         shutil.rmtree(preview.out, ignore_errors=True)
+
+
+def test_after_a_first_build_in_workers_an_edit_compiles_no_template(tmp_path, monkeypatch):
+    """When workers render the preview's first build, the site's templates (the pages'
+    and those they extend or import) are still compiled in serve's own process, once: a
+    rebuild after an edit compiles none (it would, for every template only a worker had
+    compiled)."""
+    import shutil
+
+    import jinja2
+
+    import generator.render.site as site_module
+    from generator.serve import PARTS, Preview
+
+    monkeypatch.setattr(site_module, "RENDER_MIN_PAGES", 2)  # workers for the example
+    root = copy_example(tmp_path / "p")
+    preview = Preview(root)
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def spy(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return real(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    try:
+        preview.rebuild(set(PARTS))
+        assert {"site/base.html.j2", "site/module.html.j2"} <= set(compiled)
+        module = root / "content" / "race-week.md"
+        module.write_text(module.read_text(encoding="utf-8") + "\nOne more line.\n",
+                          encoding="utf-8")
+        compiled.clear()
+        preview.rebuild({"content"})
+        assert b"One more line." in (preview.site / "race-week" / "index.html").read_bytes()
+        assert compiled == []
+    finally:
+        shutil.rmtree(preview.out, ignore_errors=True)

@@ -268,16 +268,21 @@ class SiteRenderer:
         return ctx
 
     def compile_templates(self, names: set[str]) -> None:
-        """Compile the templates (and find what each reads, for page keys) once, here,
-        rather than in every forked worker. Errors are left for rendering to report,
-        located, as usual."""
+        """Compile the site's templates (the pages' and what they extend or import) once,
+        here, rather than in every forked worker (``serve`` keeps the code for its next
+        rebuilds), and find what each page template reads, for page keys. Errors are left
+        for rendering to report, located, as usual."""
         env = self.renderer.env(self.brand, self.words)
-        for name in sorted(names):
+        try:
+            site = set(env.list_templates(filter_func=lambda name: name.startswith("site/")))
+        except TypeError:  # a loader that cannot list its templates
+            site = set()
+        for name in sorted(names | site):
             try:
                 env.get_template(name)
             except jinja2.TemplateError:
                 pass
-            if self.cache is not None:
+            if self.cache is not None and name in names:
                 self.cache.reads(env, self.inputs.project, name)
 
     def _before_fork(self, pages: list[Page]) -> None:
