@@ -168,8 +168,10 @@ def test_athlete_preview_follows_roster_edits_without_rebuilding_the_site(served
                                                                     "Zoë Preview", 1))
     try:
         wait_until(lambda: "Zoë Preview" in served.get("/__athlete/")[1], "the new name")
-        rebuilt = [line for line in served.log[marker:] if line.startswith("rebuilt")]
-        assert rebuilt and all(line.startswith("rebuilt (roster)") for line in rebuilt)
+        # the page is served as soon as it is made; its console line follows it
+        rebuilt = wait_until(lambda: [line for line in served.log[marker:]
+                                      if line.startswith("rebuilt")], "the rebuild's line")
+        assert all(line.startswith("rebuilt (roster)") for line in rebuilt)
     finally:
         (served.root / "data/athletes.csv").write_text(original, encoding="utf-8")
     wait_until(lambda: "Zoë Ó Briain" in served.get("/__athlete/")[1], "the revert")
