@@ -44,3 +44,13 @@ def test_pmap_prepares_forked_workers_only_when_it_forks(monkeypatch):
     assert parallel.pmap(square, items, min_items=10,
                          before_fork=lambda: calls.append("forked")) == [x * x for x in items]
     assert calls == ["forked"]
+
+
+def test_pmap_tells_each_result_in_input_order_on_both_paths(monkeypatch):
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    for items in ([3, 1, 2], list(range(60))):  # in this process, then by workers
+        told: list[tuple[int, int]] = []
+        found = parallel.pmap(square, items, min_items=10, each=lambda *pair, told=told:
+                              told.append(pair))
+        assert found == [x * x for x in items]
+        assert told == list(zip(items, found, strict=True))

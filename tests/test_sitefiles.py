@@ -210,3 +210,51 @@ def test_pages_rendered_by_workers_are_the_pages_rendered_in_process(
     frozen = gc.get_freeze_count()
     assert site(project, tmp_path / "parallel") == serial
     assert gc.get_freeze_count() == frozen  # what was frozen for the workers is not kept
+
+
+@pytest.fixture
+def streamed(monkeypatch) -> list[str]:
+    """The pages a first build hands to its writer threads as they render, by name."""
+    names: list[str] = []
+    real = publish_site.Stream.page
+
+    def page(self, name, data):
+        names.append(name)
+        return real(self, name, data)
+
+    monkeypatch.setattr(publish_site.Stream, "page", page)
+    return names
+
+
+def test_a_first_build_writes_each_page_as_it_renders_and_a_rebuild_does_not(
+        project, tmp_path, monkeypatch, streamed):
+    """A first build writes the pages as the workers hand them back; a rebuild (the
+    site's folder is there) writes once all are rendered, so that a failed rebuild
+    leaves the site as it was. The files are the same either way."""
+    from generator.render import site as render_site
+
+    monkeypatch.setattr(render_site, "RENDER_MIN_PAGES", 2)  # workers, as on big sites
+    first = site(project, tmp_path / "first")
+    pages = {name for name in first if name.endswith(".html")} - {"plans/index.html"}
+    assert len(pages) > 20 and set(streamed) == pages and len(streamed) == len(pages)
+    streamed.clear()
+    (tmp_path / "second" / "site").mkdir(parents=True)  # there, empty: a rebuild
+    assert site(project, tmp_path / "second") == first
+    assert streamed == []
+
+
+def test_a_first_build_that_fails_after_writing_pages_leaves_nothing_behind(
+        project, tmp_path, monkeypatch, streamed):
+    """The 404 page renders last: every other page of the default language has been
+    written by then. Its template failing removes them, and their folders."""
+    from generator.render import site as render_site
+
+    monkeypatch.setattr(render_site, "RENDER_MIN_PAGES", 2)
+    (project / "templates" / "site" / "404.html.j2").write_text(
+        "{{ page.title | no_such_filter }}", encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke_cli(["site", "--out", out], cwd=project, env={"SOURCE_DATE_EPOCH": EPOCH})
+    assert result.exit_code == 2 and "no_such_filter" in result.stderr
+    assert len(streamed) > 10  # written before the failure...
+    assert not (out / "site").exists()  # ...and removed
+    assert [p for p in out.rglob("*") if ".cache" not in p.parts] == []

@@ -33,24 +33,38 @@ def cores() -> int:
 
 
 def pmap(func: Callable, items: Sequence, min_items: int = MIN_ITEMS,
-         before_fork: Callable[[], None] | None = None) -> list:
+         before_fork: Callable[[], None] | None = None,
+         each: Callable[[object, object], None] | None = None) -> list:
     """``[func(x) for x in items]``, on every core when there are many items.
 
     ``func`` must be a module-level function (it is pickled by reference);
     fork is used where available so workers start in milliseconds. ``before_fork()``
     runs just before workers are forked (never when the items are done in this process),
-    to prepare what they inherit.
+    to prepare what they inherit. ``each(x, func(x))`` is told each result, in order, as
+    soon as it is ready (while later items are still being worked out).
     """
     workers = min(cores(), max(1, len(items) // (min_items // 2)))
     if workers < 2 or len(items) < min_items or "fork" not in \
             multiprocessing.get_all_start_methods():
-        return [func(x) for x in items]
-    if before_fork is not None:
-        before_fork()
-    ctx = multiprocessing.get_context("fork")
-    chunk = max(1, len(items) // (workers * 4))
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        return list(pool.map(func, items, chunksize=chunk))
+        results = map(func, items)
+    else:
+        if before_fork is not None:
+            before_fork()
+        ctx = multiprocessing.get_context("fork")
+        chunk = max(1, len(items) // (workers * 4))
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            return _told(items, pool.map(func, items, chunksize=chunk), each)
+    return _told(items, results, each)
+
+
+def _told(items: Sequence, results, each: Callable[[object, object], None] | None) -> list:
+    if each is None:
+        return list(results)
+    done = []
+    for item, result in zip(items, results, strict=True):
+        done.append(result)
+        each(item, result)
+    return done
 
 
 STREAM_CHUNK = 250  # items per task of pstream

@@ -3,13 +3,15 @@ atomically, then prune what this build no longer makes (``OutputLayout.prune``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from generator.core.errors import GuidegenError, Problem, display_path
@@ -171,6 +173,39 @@ class Folders:
         self.created = []
 
 
+class Stream:
+    """A first build (no ``OUT/site/`` yet) writes each page as soon as it is rendered,
+    in threads, while the workers render the next ones: writing is the kernel's work,
+    done outside the GIL, and would otherwise wait for the last page. Rebuilds do not
+    stream: a build that fails must leave the site as it was. A first build that fails
+    leaves none of its files behind (:meth:`undo`)."""
+
+    def __init__(self, folders: Folders, write: Callable[[tuple[str, bytes]], bool | OSError]):
+        self.folders, self.write = folders, write
+        self._pool: ThreadPoolExecutor | None = None
+        self._writing: dict[str, Future] = {}
+
+    def page(self, name: str, data: bytes) -> None:
+        if self._pool is None:
+            self.folders.wait()  # the pages' folders first
+            self._pool = ThreadPoolExecutor(WRITE_THREADS)
+        self._writing[name] = self._pool.submit(self.write, (name, data))
+
+    def results(self) -> dict[str, bool | OSError]:
+        """Each page streamed, and what writing it gave (once all are written)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        return {name: done.result() for name, done in self._writing.items()}
+
+    def undo(self, site: Path) -> None:
+        for name, written in self.results().items():
+            if written is True:
+                with contextlib.suppress(OSError):
+                    os.unlink(site / name)
+        self._writing = {}
+
+
 def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None = None,
                index: FileIndex | PreviewIndex | None = None) -> list[Problem]:
     """Render the site and write it to ``OUT/site/``; files the site no longer makes are
@@ -179,29 +214,11 @@ def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None =
     (render/pagecache.py), saved once the site is written; ``index``: what the files
     held (default: the :class:`FileIndex` beside a cache on disk)."""
     store = cache.store.path if cache is not None else None
-    # compiled templates kept beside the pages (render/codecache.py): not compiled again
-    COMPILED.use(layout.out if store is not None else None)
-    folders = Folders(layout.site)
-    try:
-        files, problems = render_site(inputs, renderer, cache, planned=folders.make)
-    except GuidegenError as exc:
-        folders.undo()
-        path = display_path(Path(exc.path), inputs.project.root) if exc.path else "templates"
-        return [SiteNotBuilt(path, exc.line, exc.message)]
-    except BaseException:
-        folders.undo()
-        raise
-    finally:
-        COMPILED.use(None)
-    if not files:
-        folders.undo()
-        return problems
-    folders.wait()
     site = layout.site
     if index is None and store is not None:
         index = FileIndex(store.with_name(INDEX_NAME))
 
-    def write(item) -> bool | OSError:
+    def write(item: tuple[str, bytes]) -> bool | OSError:
         name, data = item
         target = site / name
         # hundreds of small pages: no fsync each (one sync below for all of them)
@@ -213,11 +230,34 @@ def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None =
             index.record(name, target, data, written)
         return written
 
-    items = sorted(files.items())
+    # compiled templates kept beside the pages (render/codecache.py): not compiled again
+    COMPILED.use(layout.out if store is not None else None)
+    folders = Folders(site)
+    stream = None if site.exists() or site.is_symlink() else Stream(folders, write)
+    try:
+        files, problems = render_site(inputs, renderer, cache, planned=folders.make,
+                                      sink=stream and stream.page)
+    except GuidegenError as exc:
+        _undo(stream, folders, site)
+        path = display_path(Path(exc.path), inputs.project.root) if exc.path else "templates"
+        return [SiteNotBuilt(path, exc.line, exc.message)]
+    except BaseException:
+        _undo(stream, folders, site)
+        raise
+    finally:
+        COMPILED.use(None)
+    if not files:
+        _undo(stream, folders, site)
+        return problems
+
+    folders.wait()
+    streamed = stream.results() if stream is not None else {}
+    results: list[bool | OSError] = list(streamed.values())
+    items = sorted(item for item in files.items() if item[0] not in streamed)
     if index is not None:  # a stat and a hash each: here, not worth a thread's hand-off
         items = [(name, data) for name, data in items
                  if not index.unchanged(name, site / name, data)]
-    results: list[bool | OSError] = [False] * (len(files) - len(items))
+    results += [False] * (len(files) - len(results) - len(items))
     if len(items) < WRITE_THREADS * 4:  # an edit: a page or two and the feed
         results += [write(item) for item in items]
     else:
@@ -244,3 +284,10 @@ def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None =
     if index is not None:
         index.save()
     return problems
+
+
+def _undo(stream: Stream | None, folders: Folders, site: Path) -> None:
+    """A site not built after all: a first build's files and folders removed."""
+    if stream is not None:
+        stream.undo(site)
+    folders.undo()

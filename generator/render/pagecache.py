@@ -39,10 +39,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
 
 import jinja2
-from jinja2 import meta
 
 from generator.core.cachestore import CacheStore, key_from, key_start, make_key
 from generator.load.contentcache import CACHE_DIR, HANDED_OUT, PACKAGE_DIR, fingerprint
+from generator.render.traced import reads
 
 MAX_DEPTH = 40  # nesting of a context value; deeper (or a cycle) is not digested
 
@@ -141,7 +141,8 @@ class PageCache:
         return found[1]
 
     def render(self, count: int, render: Callable[..., bytes], min_items: int,
-               before_fork: Callable[[], None] | None = None) -> list[bytes]:
+               before_fork: Callable[[], None] | None = None,
+               each: Callable[[int, bytes], None] | None = None) -> list[bytes]:
         """``[render(i) for i in range(count)]`` (``render`` runs under ``pmap``), taking
         each page whose key (``render(i, True)``) is stored from the store instead;
         ``before_fork()`` runs first when workers render the pages left. With nothing
@@ -155,13 +156,13 @@ class PageCache:
                 with contextlib.suppress(Unhashable):
                     digest(module, self._inner)
             made = _render_all(functools.partial(render, key=None), range(count), min_items,
-                               before_fork)
+                               before_fork, each and (lambda i, made: each(i, made[1])))
             keys, pages, misses = [k for k, _ in made], [page for _, page in made], range(count)
         else:
             keys = [render(i, True) for i in range(count)]
             pages = [None if k is None else self.store.get(k) for k in keys]
             misses = [i for i, page in enumerate(pages) if page is None]
-            made = _render_all(render, misses, min_items, before_fork)
+            made = _render_all(render, misses, min_items, before_fork, each)
             for i, page in zip(misses, made, strict=True):
                 pages[i] = page
         for module, key in unknown:  # digested for these pages: kept for the next build
@@ -201,44 +202,6 @@ class PageCache:
         self._starts.clear()
         self._parsed.clear()
         self._cold = None
-
-
-def reads(env: jinja2.Environment, name: str, memo: dict | None = None
-          ) -> frozenset[str] | None:
-    """Undeclared names of ``name`` and of every template it extends, includes or
-    imports; None when a template is named only at render time, one cannot be loaded,
-    or one of our filters, tests or globals is handed the whole context. ``memo`` keeps
-    what each template's source gives, for the next page template that uses it."""
-    for table in (env.filters, env.tests, env.globals):
-        for func in table.values():  # @pass_context marks a function with jinja_pass_arg
-            passed = getattr(getattr(func, "jinja_pass_arg", None), "name", None)
-            if passed == "context" and not getattr(func, "context_free", False) and not (
-                    getattr(func, "__module__", None) or "").startswith("jinja2."):
-                return None
-    names: set[str] = set()
-    todo, seen = [name], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        try:
-            source, _filename, _uptodate = env.loader.get_source(env, current)
-            found = memo.get((id(env), current)) if memo is not None else None
-            if found is None or found[1] != source:
-                tree = env.parse(source, current)
-                found = (env, source, meta.find_undeclared_variables(tree),
-                         list(meta.find_referenced_templates(tree)))
-                if memo is not None:
-                    memo[(id(env), current)] = found  # the env kept: its id stays its own
-        except jinja2.TemplateError:
-            return None  # rendering reports it, located
-        names |= found[2]
-        for other in found[3]:
-            if other is None:
-                return None
-            todo.append(other)
-    return frozenset(names)
 
 
 def digest(value, memo: dict | None = None) -> bytes:
@@ -366,24 +329,29 @@ def _tree(folder: Path) -> str:
 
 
 def render_pages(cache: PageCache | None, count: int, render: Callable[..., bytes],
-                 min_items: int, before_fork: Callable[[], None] | None = None
-                 ) -> list[bytes]:
+                 min_items: int, before_fork: Callable[[], None] | None = None,
+                 each: Callable[[int, bytes], None] | None = None) -> list[bytes]:
     """``[render(i) for i in range(count)]`` on every core (``pmap``), through ``cache``
     when there is one: ``render(i, True)`` gives page ``i``'s key (None: uncacheable).
     ``render`` must be a module-level function (``pmap`` may fork workers for it);
-    ``before_fork()`` runs first when workers will render the pages."""
+    ``before_fork()`` runs first when workers will render the pages; ``each(i, page)``
+    is told each page rendered, as soon as it is ready."""
     if cache is None:
-        return _render_all(render, range(count), min_items, before_fork)
-    return cache.render(count, render, min_items, before_fork)
+        return _render_all(render, range(count), min_items, before_fork, each)
+    return cache.render(count, render, min_items, before_fork, each)
 
 
 def _render_all(render: Callable[..., bytes], items: Sequence[int], min_items: int,
-                before_fork: Callable[[], None] | None) -> list[bytes]:
+                before_fork: Callable[[], None] | None,
+                each: Callable[[int, object], None] | None = None) -> list:
     """``pmap(render, items, ...)``; fewer than ``min_items`` (a rebuild after an edit)
     rendered here, as pmap would, without importing the worker pool."""
     if len(items) < min_items:
-        return [render(i) for i in items]
+        made = [render(i) for i in items]
+        for i, page in zip(items, made, strict=True) if each else ():
+            each(i, page)
+        return made
     from generator.core.parallel import pmap
 
-    return pmap(render, items, min_items=min_items, before_fork=before_fork)
+    return pmap(render, items, min_items=min_items, before_fork=before_fork, each=each)
 

@@ -25,6 +25,7 @@ from generator.load.project import shipped_dir
 from generator.render.codecache import COMPILED
 from generator.render.modulevalues import guide_values
 from generator.render.textlang import text_lang
+from generator.render.traced import TracedEnvironment
 from generator.render.words import Words, newstyle
 
 if TYPE_CHECKING:  # the site renders no guides: it needs no planner
@@ -166,7 +167,7 @@ class Renderer:
             default = str(shipped_dir("templates"))  # what the project does not override
             if default not in paths:
                 paths.append(default)
-            env = jinja2.Environment(
+            env = TracedEnvironment(  # what each template reads, noted as it compiles
                 loader=jinja2.FileSystemLoader(paths),
                 autoescape=jinja2.select_autoescape(["html", "j2", "xml", "svg"],
                                                     default_for_string=True),

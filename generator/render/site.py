@@ -152,6 +152,7 @@ class SiteRenderer:
         self.inputs = inputs
         self.renderer = renderer
         self.cache: PageCache | None = None  # pages rendered before (render/pagecache.py)
+        self.sink: Callable[[str, bytes], None] | None = None  # told each page rendered
         self.settings = inputs.project.settings
         self.words = words or renderer.words()
         self.language = self.words.language
@@ -282,8 +283,9 @@ class SiteRenderer:
                 env.get_template(name)
             except jinja2.TemplateError:
                 pass
-            if self.cache is not None and name in names:
-                self.cache.reads(env, self.inputs.project, name)
+        for name in sorted(names) if self.cache is not None else ():
+            # after compiling: what the templates read was noted then (render/traced.py)
+            self.cache.reads(env, self.inputs.project, name)
 
     def _before_fork(self, pages: list[Page]) -> None:
         """Workers will render: templates compiled once, here, and what is loaded kept out
@@ -314,7 +316,10 @@ class SiteRenderer:
         try:  # the default language's 404 page last, with the others (_render_page)
             count = len(pages) + (0 if self.prefix else 1)
             rendered = render_pages(self.cache, count, _render_page, min_items=RENDER_MIN_PAGES,
-                                    before_fork=lambda: self._before_fork(pages))
+                                    before_fork=lambda: self._before_fork(pages),
+                                    each=self.sink and (lambda i, data: self.sink(
+                                        self.prefix + pages[i].file if i < len(pages)
+                                        else "404.html", data)))
         finally:
             _RENDERING = None
             if self._frozen:  # collectable again (serve lives on)
@@ -359,10 +364,12 @@ def _render_page(index: int, key: bool | None = False):
 
 
 def render_site(inputs, renderer, cache: PageCache | None = None,
-                planned: Callable[[list[str]], None] | None = None
+                planned: Callable[[list[str]], None] | None = None,
+                sink: Callable[[str, bytes], None] | None = None
                 ) -> tuple[dict[str, bytes], list[Problem]]:
     """Every public file, in memory. No site brand -> one error, no files. ``planned``
-    is told the pages' paths before they render (the publisher makes their folders)."""
+    is told the pages' paths before they render (the publisher makes their folders),
+    ``sink(path, data)`` each page rendered as soon as it is ready (to write it)."""
     settings = inputs.project.settings
     if site_brand(inputs) is None:
         name = settings.site_brand or settings.default_brand
@@ -373,7 +380,7 @@ def render_site(inputs, renderer, cache: PageCache | None = None,
     builders = [SiteRenderer(inputs, renderer, renderer.words(languages.language(lang)))
                 for lang in languages.all]
     for builder in builders:
-        builder.cache = cache
+        builder.cache, builder.sink = cache, sink
     problems = [p for i, b in enumerate(builders) for p in b.prepare() if i == 0]
     if planned is not None:
         planned([b.prefix + page.file for b in builders for page in b.pages])
