@@ -121,8 +121,19 @@ def _build(project: Project, out: Path, layout: OutputLayout,
         from generator.render.pagecache import PageCache
 
         cache, pages = ContentCache.for_output(out), PageCache.for_output(out)
-    inputs = load_inputs(project, options.roster, options.context, options.appointments,
-                         state, cache)
+    context = options.context or BuildContext.from_env()
+    renderer = meanwhile = None
+    if options.site:
+        from generator.render.renderer import Renderer
+        from generator.render.sitefiles import warm_site
+
+        renderer = Renderer(project.templates_dir, project, context)
+        kept = out if pages is not None else None  # where build_site keeps compiled code
+
+        def meanwhile(brands):  # while workers parse the modules: the site's templates
+            warm_site(renderer, project, brands, kept)
+    inputs = load_inputs(project, options.roster, context, options.appointments,
+                         state, cache, meanwhile)
     report = BuildReport(inputs, problems=list(inputs.problems))
     if manifest is not None and manifest.problem is not None:  # corrupt: set aside, rebuilt
         report.problems.append(manifest.problem)
@@ -148,10 +159,8 @@ def _build(project: Project, out: Path, layout: OutputLayout,
     # 3-4. render and publish the site (writes OUT/site/, prunes pages it no longer makes)
     if options.site:
         from generator.publish.site import build_site
-        from generator.render.renderer import Renderer
         from generator.render.site import site_built
 
-        renderer = Renderer(project.templates_dir, project, inputs.context)
         site_problems = build_site(inputs, renderer, layout, pages)
         report.problems += site_problems
         report.site_built = site_built(site_problems)

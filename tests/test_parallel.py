@@ -54,3 +54,21 @@ def test_pmap_tells_each_result_in_input_order_on_both_paths(monkeypatch):
                               told.append(pair))
         assert found == [x * x for x in items]
         assert told == list(zip(items, found, strict=True))
+
+
+def test_meanwhile_runs_once_here_while_the_workers_work_and_never_without_them(monkeypatch):
+    import multiprocessing
+    import os
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    seen: list[tuple[int, int]] = []
+
+    def meanwhile():
+        seen.append((os.getpid(), len(multiprocessing.active_children())))
+
+    assert parallel.pmap(square, [1, 2], min_items=10, meanwhile=meanwhile) == [1, 4]
+    assert seen == []  # no workers: the caller's own work is not done here
+    items = list(range(60))
+    assert parallel.pmap(square, items, min_items=10,
+                         meanwhile=meanwhile) == [x * x for x in items]
+    assert seen == [(os.getpid(), 2)]  # in this process, with both workers started

@@ -258,3 +258,35 @@ def test_a_first_build_that_fails_after_writing_pages_leaves_nothing_behind(
     assert len(streamed) > 10  # written before the failure...
     assert not (out / "site").exists()  # ...and removed
     assert [p for p in out.rglob("*") if ".cache" not in p.parts] == []
+
+
+def test_the_site_s_templates_compile_while_workers_parse_the_modules(
+        project, tmp_path, monkeypatch):
+    """With workers parsing the modules, this process compiles the site's templates (and
+    loads each language's dates) meanwhile: none is compiled once the modules are
+    parsed, the files are the same as without it, and the code is kept for the next
+    build, which compiles nothing."""
+    from generator.core import parallel
+    from generator.load import content as content_module
+    from generator.render import sitefiles
+    from generator.render.traced import TracedEnvironment
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel.pmap, "__defaults__", (2, *parallel.pmap.__defaults__[1:]))
+    events: list[str] = []
+    real_generate, real_parse_all = TracedEnvironment._generate, content_module._parse_all
+    monkeypatch.setattr(TracedEnvironment, "_generate", lambda self, *args, **kwargs: (
+        events.append("compiled"), real_generate(self, *args, **kwargs))[1])
+    monkeypatch.setattr(content_module, "_parse_all", lambda jobs, meanwhile=None: (
+        real_parse_all(jobs, meanwhile), events.append("parsed"))[0])
+    first = site(project, tmp_path / "first")
+    assert events.count("parsed") == 1
+    assert events.index("parsed") == len(list((project / "templates" / "site").iterdir()))
+    assert "compiled" not in events[events.index("parsed"):]
+    events.clear()
+    assert site(project, tmp_path / "first") == first and "compiled" not in events
+    monkeypatch.setattr(sitefiles, "warm_site", lambda *args: None)
+    codecache.COMPILED._code.clear()
+    events.clear()
+    assert site(project, tmp_path / "without") == first
+    assert "compiled" in events[events.index("parsed"):]  # compiled as the site renders

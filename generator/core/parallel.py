@@ -34,14 +34,17 @@ def cores() -> int:
 
 def pmap(func: Callable, items: Sequence, min_items: int = MIN_ITEMS,
          before_fork: Callable[[], None] | None = None,
-         each: Callable[[object, object], None] | None = None) -> list:
+         each: Callable[[object, object], None] | None = None,
+         meanwhile: Callable[[], None] | None = None) -> list:
     """``[func(x) for x in items]``, on every core when there are many items.
 
     ``func`` must be a module-level function (it is pickled by reference);
     fork is used where available so workers start in milliseconds. ``before_fork()``
     runs just before workers are forked (never when the items are done in this process),
     to prepare what they inherit. ``each(x, func(x))`` is told each result, in order, as
-    soon as it is ready (while later items are still being worked out).
+    soon as it is ready (while later items are still being worked out). ``meanwhile()``
+    runs here once the workers have all the items, while they work (only then): this
+    process's own work that does not need the results.
     """
     workers = min(cores(), max(1, len(items) // (min_items // 2)))
     if workers < 2 or len(items) < min_items or "fork" not in \
@@ -53,7 +56,10 @@ def pmap(func: Callable, items: Sequence, min_items: int = MIN_ITEMS,
         ctx = multiprocessing.get_context("fork")
         chunk = max(1, len(items) // (workers * 4))
         with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            return _told(items, pool.map(func, items, chunksize=chunk), each)
+            results = pool.map(func, items, chunksize=chunk)  # every chunk handed out
+            if meanwhile is not None:
+                meanwhile()
+            return _told(items, results, each)
     return _told(items, results, each)
 
 

@@ -5,9 +5,10 @@ Their bodies become HTML through :mod:`generator.load.markdown_html`."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -332,18 +333,21 @@ def _before_fork() -> None:
     FrontMatter.model_rebuild()
 
 
-def _parse_all(jobs: list[tuple[Path, str]]) -> list:
+def _parse_all(jobs: list[tuple[Path, str]], meanwhile: Callable[[], None] | None = None
+               ) -> list:
     if len(jobs) < 2:  # a rebuild after an edit: no worker pool to import nor start
         return [_parse_job(job) for job in jobs]
     from generator.core.parallel import pmap
 
-    return pmap(_parse_job, jobs, before_fork=_before_fork)
+    return pmap(_parse_job, jobs, before_fork=_before_fork, meanwhile=meanwhile)
 
 
-def load_modules(content_dir: Path, root: Path | None = None,
-                 cache=None) -> tuple[list[Module], list[Problem]]:
+def load_modules(content_dir: Path, root: Path | None = None, cache=None,
+                 meanwhile: Callable[[], None] | None = None
+                 ) -> tuple[list[Module], list[Problem]]:
     """Every ``*.md`` under ``content_dir``, sorted by (order, slug); problems for the rest.
-    ``cache`` (a ``load.contentcache.ContentCache``) parses only files it does not hold."""
+    ``cache`` (a ``load.contentcache.ContentCache``) parses only files it does not hold.
+    ``meanwhile()`` runs while workers parse the modules, if workers parse them."""
     modules: list[Module] = []
     problems: list[Problem] = []
     if not content_dir.is_dir():
@@ -357,7 +361,9 @@ def load_modules(content_dir: Path, root: Path | None = None,
     translated = [j for j in jobs if is_translation(j[0])]  # attached to their bases below
     jobs = [j for j in jobs if not is_translation(j[0])]
     every = jobs + translated  # parsed at once: on every core, through the cache
-    parsed = _parse_all(every) if cache is None else cache.parse(every, _parse_all)
+    parse_all = _parse_all if meanwhile is None else functools.partial(
+        _parse_all, meanwhile=meanwhile)
+    parsed = parse_all(every) if cache is None else cache.parse(every, parse_all)
     translations = dict(zip(translated, parsed[len(jobs):], strict=True))
     for (path, shown), (module, probs) in zip(jobs, parsed[:len(jobs)], strict=True):
         problems.extend(probs)

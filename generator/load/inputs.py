@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,17 +61,21 @@ class Inputs:
 def load_inputs(project: Project, roster: Path | None = None,
                 context: BuildContext | None = None, appointments: Path | None = None,
                 state: dict[str, dict] | None = None,
-                cache: ContentCache | None = None) -> Inputs:
+                cache: ContentCache | None = None,
+                meanwhile: Callable[[dict[str, Brand]], None] | None = None) -> Inputs:
     """Read everything first (MkDocs-style), report every problem at once.
 
     ``context`` is the build's one reading of SOURCE_DATE_EPOCH (read here when not given).
     ``appointments``: the clinic's bookings (default: guidegen.toml ``appointments``).
     ``state``: each runner's issue date and last published plan, from the build state.
     ``cache``: modules parsed before (``load/contentcache.py``), not parsed again.
+    ``meanwhile(brands)``: work of the caller's that needs no module, done while worker
+    processes parse the modules (only then: ``core.parallel.pmap``).
     """
     root = project.root
-    modules, problems = load_modules(project.content_dir, root, cache)
     brands, brand_problems = load_brands(project.brands_dir, root)
+    modules, problems = load_modules(project.content_dir, root, cache,
+                                     meanwhile and functools.partial(meanwhile, brands))
     problems += brand_problems
     default = project.settings.default_brand
     default_dir = f"{project.settings.brands_dir}/{default}"

@@ -18,21 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jinja2
 from markupsafe import Markup
 
 from generator.core.errors import Problem
 from generator.core.notes import N_
-from generator.core.vocab import WEEKDAYS
 from generator.load.brands import Brand
 from generator.load.content import Module
 from generator.load.gitdates import last_commit_dates
 from generator.render.modulevalues import site_filler
 from generator.render.pagecache import PageCache, render_pages
 from generator.render.renderer import DISCLAIMER
-from generator.render.sitefiles import favicon_ico, palette, plans_index
+from generator.render.sitefiles import days_text, favicon_ico, palette, plans_index
 from generator.render.sitelangs import Alternates
 from generator.render.sitexml import feed, sitemap
+from generator.render.traced import compile_all
 from generator.render.words import Words
 
 PLANS = "plans"  # private plan pages: never linked, listed or pruned by the site
@@ -114,16 +113,6 @@ def site_pages(inputs, modules: list[Module], words: Words) -> list[Page]:
                       about.rstrip(".") + ". " + _(N_("Book a sports massage at %(clinic)s."),
                                       clinic=brand.name), "website"))
     return pages
-
-
-def days_text(days, words: Words) -> str:
-    """['mon'..'sat'] -> 'Monday to Saturday'; ['tue', 'thu'] -> 'Tuesday and Thursday'."""
-    order = list(WEEKDAYS)
-    idx = sorted(order.index(d) for d in days)
-    if len(idx) >= 3 and idx == list(range(idx[0], idx[-1] + 1)):
-        return words.gettext(N_("%(first)s to %(last)s"), first=words.weekday(order[idx[0]]),
-                             last=words.weekday(order[idx[-1]]))
-    return words.join(words.weekday(order[i]) for i in idx)
 
 
 def json_ld(data: dict) -> Markup:
@@ -274,15 +263,7 @@ class SiteRenderer:
         rebuilds), and find what each page template reads, for page keys. Errors are left
         for rendering to report, located, as usual."""
         env = self.renderer.env(self.brand, self.words)
-        try:
-            site = set(env.list_templates(filter_func=lambda name: name.startswith("site/")))
-        except TypeError:  # a loader that cannot list its templates
-            site = set()
-        for name in sorted(names | site):
-            try:
-                env.get_template(name)
-            except jinja2.TemplateError:
-                pass
+        compile_all(env, names)  # done already if warm_site ran (compiled once per env)
         for name in sorted(names) if self.cache is not None else ():
             # after compiling: what the templates read was noted then (render/traced.py)
             self.cache.reads(env, self.inputs.project, name)

@@ -1,14 +1,22 @@
 """The site's small fixed files: ``/favicon.ico`` (a dot in the brand colour, drawn here
-so no imaging library is needed) and the empty ``plans/index.html``; and the brand
-colours every page's stylesheet is given (:func:`palette`)."""
+so no imaging library is needed) and the empty ``plans/index.html``; the brand
+colours every page's stylesheet is given (:func:`palette`) and its opening days
+(:func:`days_text`); and what the pages need that no module changes, made while the
+modules parse (:func:`warm_site`)."""
 
 from __future__ import annotations
 
 import functools
 import html
 import struct
+from pathlib import Path
 
-from generator.load.brands import contrast, rgb
+from generator.core.notes import N_
+from generator.core.vocab import WEEKDAYS
+from generator.load.brands import Brand, contrast, rgb
+from generator.render.codecache import COMPILED
+from generator.render.traced import compile_all
+from generator.render.words import Words
 
 
 def favicon_ico(colour: str, size: int = 32) -> bytes:
@@ -70,3 +78,32 @@ def palette(brand) -> dict[str, str]:
     on_primary = max(("#ffffff", c.text, "#000000"), key=lambda t: contrast(t, c.primary))
     return {"tint": mix(c.primary, c.background, 0.07), "soft": mix(c.primary, c.background, 0.2),
             "on_primary": on_primary}
+
+
+def days_text(days, words: Words) -> str:
+    """['mon'..'sat'] -> 'Monday to Saturday'; ['tue', 'thu'] -> 'Tuesday and Thursday'."""
+    order = list(WEEKDAYS)
+    idx = sorted(order.index(d) for d in days)
+    if len(idx) >= 3 and idx == list(range(idx[0], idx[-1] + 1)):
+        return words.gettext(N_("%(first)s to %(last)s"), first=words.weekday(order[idx[0]]),
+                             last=words.weekday(order[idx[-1]]))
+    return words.join(words.weekday(order[i]) for i in idx)
+
+
+def warm_site(renderer, project, brands: dict[str, Brand], out: Path | None) -> None:
+    """What the site's pages need and no module changes, made while the modules parse
+    (``load_inputs``'s ``meanwhile``): each language's dates and words (Babel's locale
+    data), and the site's templates compiled in each language's environment (the code
+    kept in ``out``'s cache, as ``build_site`` keeps it)."""
+    settings = project.settings
+    brand = brands.get(settings.site_brand or settings.default_brand)
+    if brand is None:
+        return
+    COMPILED.use(out)
+    try:
+        for lang in project.languages.all:
+            words = renderer.words(project.languages.language(lang))
+            days_text(brand.open_days, words)
+            compile_all(renderer.env(brand, words))
+    finally:
+        COMPILED.use(None)

@@ -21,6 +21,8 @@ an undeclared name).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
@@ -127,3 +129,19 @@ def reads(env: jinja2.Environment, name: str, memo: dict | None = None
                 return None
             todo.append(other)
     return frozenset(names)
+
+
+def compile_all(env: jinja2.Environment, names: Iterable[str] = (), prefix: str = "site/"
+                ) -> None:
+    """Compile ``names`` and every template whose name starts with ``prefix`` (the
+    pages' and what they extend or import), noting what each reads. Errors are left for
+    rendering to report, located, as usual."""
+    try:
+        listed = set(env.list_templates(filter_func=lambda name: name.startswith(prefix)))
+    except TypeError:  # a loader that cannot list its templates
+        listed = set()
+    for name in sorted(listed.union(names)):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            pass
