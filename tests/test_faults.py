@@ -321,3 +321,33 @@ def test_a_damaged_send_log_stops_email_before_any_message(project, tmp_path, ho
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "box").exists() or not list((tmp_path / "box").iterdir())
     assert (out / "sendlog.sqlite").read_bytes() == before  # untouched, not set aside
+
+
+def test_a_first_site_build_on_a_full_disk_says_where_and_leaves_no_short_file(
+        project, tmp_path, mounts):
+    """A site's first build writes its pages in place (``core.write.write_new``): a page
+    the disk has no room for is said at its file and removed, never left short; once there
+    is room, the next build writes the whole site."""
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    done = invoke_cli(["site", "--out", tmp_path / "reference"], cwd=project, env=env)
+    assert done.exit_code == 0, done.stderr
+    reference = tree(tmp_path / "reference" / "site")
+    pages = sorted((tmp_path / "reference" / "site").rglob("*.html"))
+    blocks = sum(-(-p.stat().st_size // 4096) for p in pages)  # tmpfs: 4 KiB pages
+    out = project / "out"
+    out.mkdir()
+    # room for the cache and about half the pages: the disk fills while pages stream
+    mounts("-t", "tmpfs", "-o", f"size={4 * (2 + blocks // 2)}k", "tmpfs", target=out)
+    first = invoke_cli(["site", "--out", "out"], cwd=project, env=env)
+    assert first.exit_code == 1, first.stderr
+    assert "Traceback" not in first.stderr
+    full = [line for line in first.stderr_lines if ": no space left on device" in line]
+    assert full and all(line.startswith("out/site/") for line in full), first.stderr
+    written = tree(out / "site")
+    assert written and len(written) < len(reference)
+    assert all(reference[rel] == sha for rel, sha in written.items())  # whole files only
+    assert not [p for p in out.rglob("*") if TEMP_RE.match(p.name)]
+    subprocess.run(["mount", "-o", "remount,size=64m", str(out)], check=True)
+    again = invoke_cli(["site", "--out", "out"], cwd=project, env=env)
+    assert again.exit_code == 0, again.stderr
+    assert tree(out / "site") == reference

@@ -26,6 +26,7 @@ try:
 except ImportError:  # not POSIX: fall back to the temp file's age
     fcntl = None
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 TEMP_RE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what mkstemp makes for us below
 STALE_AFTER = 3600  # seconds; only used without fcntl
 
@@ -67,6 +68,35 @@ def write_atomic(path: Path, data: bytes | str, durable: bool = True) -> bool:
         raise _at(exc, path) from None
     with atomic_writer(path, durable) as fh:
         fh.write(data)
+    return True
+
+
+def write_new(path: Path, data: bytes) -> bool:
+    """Create ``path`` holding ``data``, for a writer that made its folder moments ago
+    and holds the output folder's lock (the site's first build): no temp file, lock
+    nor rename, half the system calls of :func:`write_atomic`. A file that is there
+    after all, or a folder that is not, is written by :func:`write_atomic`.
+
+    Only here can a crash (SIGKILL, power loss) leave a file short, in a site that is
+    half written anyway; the next build, finding no record of it, compares the file with
+    what it should hold and writes it again."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | os.O_CLOEXEC,
+                     0o644)
+    except (FileExistsError, FileNotFoundError):
+        return write_atomic(path, data, durable=False)
+    except OSError as exc:
+        raise _at(exc, path) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fd, 0o644)  # as write_atomic's, whatever the umask
+            fh.write(data)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        if isinstance(exc, OSError):
+            raise _at(exc, path) from None
+        raise
     return True
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from generator.core.errors import GuidegenError, Problem, display_path
-from generator.core.write import os_error_text, write_atomic
+from generator.core.write import os_error_text, write_atomic, write_new
 from generator.publish.layout import OutputLayout
 from generator.render.codecache import COMPILED
 from generator.render.pagecache import PageCache
@@ -178,9 +178,12 @@ class Stream:
     in threads, while the workers render the next ones: writing is the kernel's work,
     done outside the GIL, and would otherwise wait for the last page. Rebuilds do not
     stream: a build that fails must leave the site as it was. A first build that fails
-    leaves none of its files behind (:meth:`undo`)."""
+    leaves none of its files behind (:meth:`undo`). Its pages are made in place
+    (``core.write.write_new``): the folder is new, and the output lock keeps other
+    builds out of it."""
 
-    def __init__(self, folders: Folders, write: Callable[[tuple[str, bytes]], bool | OSError]):
+    def __init__(self, folders: Folders,
+                 write: Callable[[tuple[str, bytes], bool], bool | OSError]):
         self.folders, self.write = folders, write
         self._pool: ThreadPoolExecutor | None = None
         self._writing: dict[str, Future] = {}
@@ -189,7 +192,7 @@ class Stream:
         if self._pool is None:
             self.folders.wait()  # the pages' folders first
             self._pool = ThreadPoolExecutor(WRITE_THREADS)
-        self._writing[name] = self._pool.submit(self.write, (name, data))
+        self._writing[name] = self._pool.submit(self.write, (name, data), True)
 
     def results(self) -> dict[str, bool | OSError]:
         """Each page streamed, and what writing it gave (once all are written)."""
@@ -218,12 +221,13 @@ def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None =
     if index is None and store is not None:
         index = FileIndex(store.with_name(INDEX_NAME))
 
-    def write(item: tuple[str, bytes]) -> bool | OSError:
+    def write(item: tuple[str, bytes], new: bool = False) -> bool | OSError:
         name, data = item
         target = site / name
         # hundreds of small pages: no fsync each (one sync below for all of them)
         try:
-            written = write_atomic(target, data, durable=False)
+            written = write_new(target, data) if new else write_atomic(target, data,
+                                                                        durable=False)
         except OSError as exc:  # a full disk, a read-only folder: said at the file
             return exc
         if index is not None:
@@ -278,7 +282,8 @@ def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None =
     if failed and len(failed) == len(results):
         problems.append(SiteNotBuilt(display_path(site, root), None,
                                      "no file of the site could be written"))
-    layout.prune(site_keep=set(files))
+    if stream is None:  # a first build made the folder: nothing in it is stale
+        layout.prune(site_keep=set(files))
     if cache is not None:
         cache.save()  # after the sync above: the next build's, not worth waiting for
     if index is not None:
