@@ -11,6 +11,7 @@ from jinja2 import meta
 
 from generator.load.project import load_project
 from generator.render import traced
+from generator.render.codecache import COMPILED
 from generator.render.renderer import Renderer
 from generator.render.traced import TracedEnvironment, reads
 
@@ -40,8 +41,10 @@ TRICKY = {
 
 @pytest.fixture(autouse=True)
 def nothing_noted(monkeypatch):
-    """Each test starts with no notes (they are shared by the whole process)."""
+    """Each test starts with no notes and no compiled code (both are shared by the whole
+    process: code another test compiled would be loaded, not compiled, here)."""
     monkeypatch.setattr(traced, "_NOTED", {})
+    monkeypatch.setattr(COMPILED, "_code", {})
 
 
 def source(env: jinja2.Environment, name: str) -> str:
