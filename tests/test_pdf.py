@@ -307,9 +307,10 @@ def test_pdf_a_3b_variant_when_configured(scratch_project, tmp_path):
 
 
 # ------------------------------------------------------------------ writing speed-ups
-def test_serialising_each_stream_once_writes_the_same_bytes(example_inputs, monkeypatch):
-    """generator.pdf.maker makes pydyf compress each stream once per file (it did it twice
-    to hash the file identifier): the file must not change by a single byte."""
+def test_serialising_each_object_once_writes_the_same_bytes(example_inputs, monkeypatch):
+    """generator.pdf.maker makes pydyf compress each stream, and format each dictionary
+    and array, once per file (it did it twice to hash the file identifier): the file
+    must not change by a single byte."""
     import zlib
 
     import pydyf
@@ -331,16 +332,29 @@ def test_serialising_each_stream_once_writes_the_same_bytes(example_inputs, monk
             return real(*args, **kwargs)
         return compressobj
 
+    real_to_bytes = pydyf._to_bytes
+
+    def formatting(counter):  # what a dictionary's or an array's data formats, item by item
+        def to_bytes(item):
+            counter.append(1)
+            return real_to_bytes(item)
+        return to_bytes
+
     pdf.write(doc, "same-id")  # a first write also prepares fonts: count the next ones
     once: list = []
+    formatted_once: list = []
     monkeypatch.setattr(pydyf.zlib, "compressobj", counting(once))
+    monkeypatch.setattr(pydyf, "_to_bytes", formatting(formatted_once))
     fast = pdf.write(doc, "same-id")
-    plain_data, plain_write = pydyf.PDF.write.plain
-    monkeypatch.setattr(pydyf.Stream, "data", plain_data)
-    monkeypatch.setattr(pydyf.PDF, "write", plain_write)
+    for kind, plain_method in pydyf.PDF.write.plain.items():
+        monkeypatch.setattr(kind, "write" if kind is pydyf.PDF else "data", plain_method)
     twice: list = []
+    formatted_twice: list = []
     monkeypatch.setattr(pydyf.zlib, "compressobj", counting(twice))
+    monkeypatch.setattr(pydyf, "_to_bytes", formatting(formatted_twice))
     plain = pdf.write(doc, "same-id")
     assert fast == plain
     assert len(plain) > 10_000
     assert len(once) < len(twice) * 0.6  # each stream compressed once, not twice
+    # each dictionary and array (thousands: the structure tree) formatted once, not twice
+    assert len(formatted_once) < len(formatted_twice) * 0.7

@@ -75,18 +75,19 @@ def make_fetcher(allowed_roots: list[Path], refused: list[str]):
     return LockedFetcher()
 
 
-_stream_memo: dict | None = None  # id(stream) -> (stream, bytes), during one PDF.write
+_data_memo: dict | None = None  # id(object) -> (object, bytes), during one PDF.write
 
 
 def _serialise_streams_once() -> None:
-    """Make pydyf serialise and compress each stream once per file, not twice.
+    """Make pydyf serialise each object once per file, and compress each stream once.
 
     With a file identifier (which we always set, for byte-identical output),
-    ``pydyf.PDF.write`` hashes every object's ``data`` after writing it, and a
-    stream's ``data`` is recomputed each time: content streams are formatted and
-    zlib-compressed (level 9) a second time, about a third of the write.  While
-    ``PDF.write`` runs, every object is final, so remembering each stream's
-    bytes for the duration of that call gives the same file, faster
+    ``pydyf.PDF.write`` hashes every object's ``data`` after writing it, and an object's
+    ``data`` is recomputed each time: content streams are formatted and zlib-compressed
+    (level 9) a second time, about a third of the write, and the thousands of
+    dictionaries and arrays of the structure tree (PDF/UA) are formatted again. While
+    ``PDF.write`` runs, every object is final, so remembering each stream's, dictionary's
+    and array's bytes for the duration of that call gives the same file, faster
     (tests/test_pdf.py compares the bytes with and without).
     """
     import pydyf
@@ -94,14 +95,25 @@ def _serialise_streams_once() -> None:
     if getattr(pydyf.PDF.write, "guidegen", False):
         return
     plain_data, plain_write = pydyf.Stream.data, pydyf.PDF.write
+    plain_dict, plain_array = pydyf.Dictionary.data, pydyf.Array.data
 
     def data(self):
-        if _stream_memo is None:
+        if _data_memo is None:
             return plain_data.fget(self)
-        found = _stream_memo.get(id(self))
-        if found is None:  # the stream is kept with its bytes, so its id is not reused
-            found = _stream_memo[id(self)] = (self, _replayed_data(self))
+        found = _data_memo.get(id(self))
+        if found is None:  # the object is kept with its bytes, so its id is not reused
+            found = _data_memo[id(self)] = (self, _replayed_data(self))
         return found[1]
+
+    def remembered(plain):
+        def data(self):
+            if _data_memo is None:
+                return plain(self)
+            found = _data_memo.get(id(self))
+            if found is None:
+                found = _data_memo[id(self)] = (self, plain(self))
+            return found[1]
+        return property(data)
 
     def _replayed_data(self):
         """A page stream replayed by paintcache.py, and a font file holding a superset
@@ -120,16 +132,20 @@ def _serialise_streams_once() -> None:
         return painted.data[key]
 
     def write(self, *args, **kwargs):
-        global _stream_memo
-        _stream_memo = {}
+        global _data_memo
+        _data_memo = {}
         try:
             return plain_write(self, *args, **kwargs)
         finally:
-            _stream_memo = None
+            _data_memo = None
 
     write.guidegen = True
-    write.plain = (plain_data, plain_write)  # for tests/test_pdf.py
+    # for tests/test_pdf.py: each class's own serialisation, and pydyf's write
+    write.plain = {pydyf.Stream: plain_data, pydyf.Dictionary: plain_dict,
+                   pydyf.Array: plain_array, pydyf.PDF: plain_write}
     pydyf.Stream.data = property(data)
+    pydyf.Dictionary.data = remembered(plain_dict.fget)
+    pydyf.Array.data = remembered(plain_array.fget)
     pydyf.PDF.write = write
 
 
