@@ -1,5 +1,6 @@
 """The public site on disk: render every page (``generator.render.site``), write the files
-atomically, then prune what this build no longer makes (``OutputLayout.prune``)."""
+atomically, then prune what this build no longer makes (``OutputLayout.prune``). A first
+build (no ``OUT/site/`` yet) writes each page as it renders, in place (:class:`Stream`)."""
 
 from __future__ import annotations
 
