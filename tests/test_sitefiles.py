@@ -290,3 +290,20 @@ def test_the_site_s_templates_compile_while_workers_parse_the_modules(
     events.clear()
     assert site(project, tmp_path / "without") == first
     assert "compiled" in events[events.index("parsed"):]  # compiled as the site renders
+
+
+def test_a_site_folder_deleted_under_its_cache_is_written_whole_again(
+        project, tmp_path, monkeypatch, streamed):
+    """``OUT/site/`` removed, ``OUT/.cache/`` kept: a first build again, whose pages come
+    from the page cache (not rendered, so not streamed) and are written all the same."""
+    import shutil
+
+    from generator.render import site as render_site
+
+    monkeypatch.setattr(render_site, "RENDER_MIN_PAGES", 2)
+    out = tmp_path / "out"
+    first = site(project, out)
+    shutil.rmtree(out / "site")
+    streamed.clear()
+    assert site(project, out) == first
+    assert streamed == []  # every page from the cache
