@@ -307,3 +307,29 @@ def test_a_site_folder_deleted_under_its_cache_is_written_whole_again(
     streamed.clear()
     assert site(project, out) == first
     assert streamed == []  # every page from the cache
+
+
+def test_a_first_build_interrupted_while_it_writes_leaves_nothing_behind(
+        project, tmp_path, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) after some pages were written: the interrupt goes on to
+    the caller, and the pages written so far are removed, with their folders."""
+    from generator.build import BuildOptions, build
+    from generator.load.project import load_project
+    from generator.render import site as render_site
+
+    monkeypatch.setattr(render_site, "RENDER_MIN_PAGES", 2)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    real, handed = publish_site.Stream.page, []
+
+    def page(self, name, data):
+        if len(handed) == 12:
+            raise KeyboardInterrupt
+        handed.append(name)
+        return real(self, name, data)
+
+    monkeypatch.setattr(publish_site.Stream, "page", page)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        build(load_project(project), out, BuildOptions(site=True, cache=True))
+    assert len(handed) == 12  # written before the interrupt...
+    assert not (out / "site").exists()  # ...and removed
