@@ -97,20 +97,14 @@ def _serialise_streams_once() -> None:
     plain_data, plain_write = pydyf.Stream.data, pydyf.PDF.write
     plain_dict, plain_array = pydyf.Dictionary.data, pydyf.Array.data
 
-    def data(self):
-        if _data_memo is None:
-            return plain_data.fget(self)
-        found = _data_memo.get(id(self))
-        if found is None:  # the object is kept with its bytes, so its id is not reused
-            found = _data_memo[id(self)] = (self, _replayed_data(self))
-        return found[1]
-
-    def remembered(plain):
+    def remembered(plain, outside=None):
+        """``data`` as ``plain`` makes it, kept while a write runs (``outside`` one,
+        default ``plain``, makes it when none runs)."""
         def data(self):
             if _data_memo is None:
-                return plain(self)
+                return (outside or plain)(self)
             found = _data_memo.get(id(self))
-            if found is None:
+            if found is None:  # the object is kept with its bytes, so its id is not reused
                 found = _data_memo[id(self)] = (self, plain(self))
             return found[1]
         return property(data)
@@ -143,7 +137,7 @@ def _serialise_streams_once() -> None:
     # for tests/test_pdf.py: each class's own serialisation, and pydyf's write
     write.plain = {pydyf.Stream: plain_data, pydyf.Dictionary: plain_dict,
                    pydyf.Array: plain_array, pydyf.PDF: plain_write}
-    pydyf.Stream.data = property(data)
+    pydyf.Stream.data = remembered(_replayed_data, plain_data.fget)
     pydyf.Dictionary.data = remembered(plain_dict.fget)
     pydyf.Array.data = remembered(plain_array.fget)
     pydyf.PDF.write = write
