@@ -292,26 +292,26 @@ class SiteRenderer:
         all languages share (assets, 404 page, robots.txt)."""
         modules, pages = self.modules, self.pages
         files: dict[str, bytes] = {}
+        names = [self.prefix + page.file for page in pages]
+        if not self.prefix:  # the default language's 404 page last (_render_page)
+            names.append("404.html")
+        sink = self.sink
+        each = None if sink is None else (lambda i, data: sink(names[i], data))
         global _RENDERING
         _RENDERING = (self, modules, pages)  # inherited by forked workers (see pmap)
-        try:  # the default language's 404 page last, with the others (_render_page)
-            count = len(pages) + (0 if self.prefix else 1)
-            rendered = render_pages(self.cache, count, _render_page, min_items=RENDER_MIN_PAGES,
-                                    before_fork=lambda: self._before_fork(pages),
-                                    each=self.sink and (lambda i, data: self.sink(
-                                        self.prefix + pages[i].file if i < len(pages)
-                                        else "404.html", data)))
+        try:
+            rendered = render_pages(self.cache, len(names), _render_page,
+                                    min_items=RENDER_MIN_PAGES, each=each,
+                                    before_fork=lambda: self._before_fork(pages))
         finally:
             _RENDERING = None
             if self._frozen:  # collectable again (serve lives on)
                 gc.unfreeze()
                 self._frozen = False
-        for page, data in zip(pages, rendered[:len(pages)], strict=True):
-            files[self.prefix + page.file] = data
+        files.update(zip(names, rendered, strict=True))
         files[self.prefix + "feed.xml"] = feed(self)
         if self.prefix:
             return files
-        files["404.html"] = rendered[-1]
         files["assets/site.css"] = self.renderer.asset("assets/site.css", self.brand).encode()
         files["favicon.ico"] = favicon_ico(self.brand.colors.primary)
         files[f"assets/{self.logo_name}"] = self.brand.logo_bytes  # an SVG logo sanitised
