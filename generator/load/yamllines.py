@@ -132,8 +132,11 @@ def _children(node) -> list:
     return []
 
 
-def _check_expansion(root) -> None:
-    """Refuse recursive aliases and documents that aliases blow up (iterative walk)."""
+def _check_expansion(root, text: str) -> None:
+    """Refuse recursive aliases and documents that aliases blow up (iterative walk).
+    ``text`` without a ``*`` has no alias, so no node is shared: nothing to walk."""
+    if "*" not in text:
+        return
     sizes: dict[int, int] = {}  # id(node) -> values it expands to
     refs: dict[int, int] = {}  # id(node) -> how often it is referenced
     nodes: dict[int, object] = {}
@@ -173,8 +176,7 @@ def load_yaml_document(text: str, text_scalars: bool = False):
         node = loader.get_single_node()
         if node is None:
             return None, None
-        if "*" in text:  # an alias needs one
-            _check_expansion(node)
+        _check_expansion(node, text)
         return loader.construct_document(node), node
     except RecursionError:  # MAX_DEPTH should prevent it; never let it escape
         raise ComposerError(None, None, "nested too deeply", None) from None
@@ -192,8 +194,7 @@ def load_yaml(text: str, text_scalars: bool = False):
             node = loader.get_single_node()
             if node is None:
                 return None
-            if "*" in text:  # an alias needs one
-                _check_expansion(node)
+            _check_expansion(node, text)
             return loader.construct_document(node)
         except Exception:  # the pure-Python loader below says exactly what is wrong
             pass
