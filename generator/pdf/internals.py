@@ -59,6 +59,9 @@ SUBSET_NEEDED = (
 TAGGING_NEEDED = (
     ("weasyprint.draw", "draw_stacking_context"),
     ("weasyprint.draw", "draw_inline_level"),
+    ("weasyprint.draw", "draw_text"),
+    ("weasyprint.pdf.stream", "Stream.begin_text"),
+    ("weasyprint.matrix", "Matrix.values"),
     ("weasyprint.pdf.stream", "Stream.marked"),
     ("weasyprint.pdf.stream", "Stream.__init__:_tags"),
     ("weasyprint.pdf.tags", "_build_box_tree"),

@@ -8,7 +8,8 @@ While painting:
   (Subtype Header or Footer). WeasyPrint marks their text as tagged content whose
   elements it then leaves out of the tree: content that belongs to nothing;
 * the dots of ``leader()`` (the contents' dotted lines) are Artifacts, not text a
-  screen reader spells out dot by dot.
+  screen reader spells out dot by dot (and, from the third, written as the second was
+  painted: leaders.py).
 
 While building the tree (each rule is what the HTML already says, carried into the PDF):
 
@@ -37,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 
-from generator.pdf import internals
+from generator.pdf import internals, leaders
 
 EXTRA_TAGS = {
     **dict.fromkeys(("header", "nav", "footer", "aside"), "Sect"),
@@ -112,7 +113,7 @@ def _patch_painting(draw, stream_class) -> None:
     def draw_inline_level(stream, page, box, *args, **kwargs):
         if getattr(box, "is_leader", False):
             with _artifact(stream, pydyf.Dictionary({"Type": "/Layout"})):
-                return plain_inline(stream, page, box, *args, **kwargs)
+                return leaders.draw(stream, page, box, plain_inline, *args, **kwargs)
         return plain_inline(stream, page, box, *args, **kwargs)
 
     stream_class.marked = marked
