@@ -358,3 +358,24 @@ def test_serialising_each_object_once_writes_the_same_bytes(example_inputs, monk
     assert len(once) < len(twice) * 0.6  # each stream compressed once, not twice
     # each dictionary and array (thousands: the structure tree) formatted once, not twice
     assert len(formatted_once) < len(formatted_twice) * 0.7
+
+
+def test_streams_are_compressed_at_zlib_s_default_level(harbour):
+    """maker.FLATE_LEVEL: each stream (pages, fonts, the ToUnicode maps) is what zlib
+    makes at level 6, not pydyf's 9 (a third of the time for 2.7% more bytes)."""
+    import zlib
+
+    import pikepdf
+
+    from generator.pdf.maker import FLATE_LEVEL
+
+    assert FLATE_LEVEL == 6
+    compressed = 0
+    with pikepdf.open(harbour.path) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Filter") == "/FlateDecode" \
+                    and obj.get("/Type") not in ("/XRef", "/ObjStm"):
+                raw, stored = obj.read_bytes(), obj.read_raw_bytes()
+                assert stored == zlib.compress(raw, FLATE_LEVEL)
+                compressed += 1
+    assert compressed > 20
