@@ -183,7 +183,11 @@ def pdf_table(tmp: Path, proj: Path, args) -> tuple[list, list[str], float]:
                      f"{args.athletes} guides in {seconds:.1f}s; **{rate / base_rate:.1f}x** "
                      f"the naive loop ({base_rate:.2f} guides/s: {rate_before:.2f} just before "
                      f"the batch, {rate_after:.2f} just after, the same {half} guides; "
-                     "target >= 4x)"))
+                     f"target >= 4x). 4x on {n_cores} cores needs at most "
+                     f"{n_cores * cpu_naive / 4:.2f} s of CPU per guide in the batch (every "
+                     f"core busy); it took {cpu_batch:.2f} s, against {found['fast']:.2f} s "
+                     f"for one warmed worker alone (profile.py), whose runner's own pages "
+                     f"take {floor:.2f} s to lay out and paint"))
     return rows, head + lines, cold
 
 
