@@ -32,6 +32,7 @@ import hashlib
 from collections import OrderedDict
 
 import generator.pdf.paintcache as paintcache
+import generator.pdf.shaped as shaped
 from generator.render.renderer import TOTALS, PdfPages
 
 # per worker, least recently used first out, so memory stays bounded:
@@ -165,7 +166,8 @@ class FastGuidePdf:
         if shared:
             pages += self._numbered(guide, "shared", shared, shared_start, total)
         # the cover's Document carries this athlete's metadata (title, author, language)
-        data = pdf.write(cover.copy(pages), f"{brand.id}/{athlete.id}")
+        with shaped.recording():  # lines the batch's guides share: shaped once (shaped.py)
+            data = pdf.write(cover.copy(pages), f"{brand.id}/{athlete.id}")
         return data, pdf.refused[refused_from:]
 
 

@@ -54,6 +54,24 @@ SUBSET_NEEDED = (
     ("weasyprint.pdf.fonts", "Font.__init__:family"),
 )
 
+# what shaped.py wraps (text painting) and reads (a Pango layout's text and spacing, the
+# stream's fonts, and each Font's glyph tables)
+SHAPING_NEEDED = (
+    ("weasyprint.draw", "draw_text"),
+    ("weasyprint.draw.text", "draw_text:draw_first_line"),
+    ("weasyprint.draw.text", "draw_first_line:set_text_matrix"),
+    ("weasyprint.text.fonts", "get_pango_font_key"),
+    ("weasyprint.text.line_break", "Layout.__init__:justification_spacing"),
+    ("weasyprint.text.line_break", "Layout.set_text:text"),
+    ("weasyprint.pdf.stream", "Stream.add_font"),
+    ("weasyprint.pdf.stream", "Stream.set_font_size"),
+    ("weasyprint.pdf.stream", "Stream.begin_text"),
+    ("weasyprint.pdf.stream", "Stream.__init__:_fonts"),
+    ("weasyprint.pdf.fonts", "Font.__init__:missing"),
+    ("weasyprint.pdf.fonts", "Font.__init__:bitmap"),
+    ("weasyprint.matrix", "Matrix.values"),
+)
+
 # what tagging.py wraps: the painting of margin boxes and leaders, marked content, and the
 # structure tree's per-box builder and tag names (weasyprint/pdf/tags.py)
 TAGGING_NEEDED = (

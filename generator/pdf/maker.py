@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import fontcache, fontstamps, fontsubset, internals, tagging
+from generator.pdf import fontcache, fontstamps, fontsubset, internals, shaped, tagging
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -213,6 +213,8 @@ class PdfMaker:
         fontsubset.subset_with_uharfbuzz()  # fonts subset alike on every machine (uharfbuzz)
         fontstamps.keep_font_timestamps()  # fontTools-written fonts: no wall-clock bytes
         tagging.improve_tags()  # PDF/UA: artifacts, alt text, /Lang, /Scope (tagging.py)
+        if not internals.missing(internals.SHAPING_NEEDED):
+            shaped.install()  # a line of text painted once per worker (shaped.py)
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
             _page_references_once()
