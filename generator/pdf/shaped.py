@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"recorded": 0, "written": 0, "painted": 0}
-LIMIT = 50_000  # lines kept per worker (a few hundred bytes each)
+LIMIT = 10_000  # lines kept per worker, the least recently used dropped first
 
 # what Layout.setup and set_text give Pango, besides the text
 _SHAPING = ("direction", "font_language_override", "lang", "font_family", "font_style",
@@ -45,9 +45,9 @@ _SHAPING = ("direction", "font_language_override", "lang", "font_family", "font_
             "letter_spacing", "overflow_wrap", "tab_size")
 _HEX = re.compile(r"<([0-9a-f]*)>")
 # key -> (operators, glyphs), or None: painted as usual. Operators are ("tm",),
-# ("tf", font key, size) and ("tj", string), in order; glyphs are (font key, {glyph:
-# width}, {glyph: the text it stands for}) per font. Tuples and dicts of numbers and
-# strings only: the collector stops tracking them, and a worker keeps tens of thousands
+# ("tf", font key, size) and ("tj", string), in order; glyphs are (font key, glyph ids,
+# their widths, the text each stands for) per font, as tuples: a few kB a line at most,
+# and nothing the collector keeps tracking
 _records: OrderedDict = OrderedDict()
 _scratch: dict = {}  # font configuration -> the fonts lines are recorded with
 _active = False  # within recording()
@@ -172,7 +172,8 @@ def _record(plain, stream, textbox, offset_x, text_overflow) -> tuple | None:
             for i in range(0, len(run), 4):
                 glyph = int(run[i:i + 4], 16)
                 widths[glyph], texts[glyph] = font.widths[glyph], font.to_unicode[glyph]
-    return tuple(ops), tuple((key, *tables) for key, tables in glyphs.items())
+    return tuple(ops), tuple((key, tuple(widths), tuple(widths.values()),
+                              tuple(texts.values())) for key, (widths, texts) in glyphs.items())
 
 
 def _write(line: tuple, stream, textbox) -> bool:
@@ -180,12 +181,12 @@ def _write(line: tuple, stream, textbox) -> bool:
     if that gives what painting it would; False (nothing changed) otherwise."""
     ops, glyphs = line
     fonts = stream._fonts
-    for key, widths, _texts in glyphs:  # decide before changing anything
+    for key, ids, widths, _texts in glyphs:  # decide before changing anything
         font = fonts.get(key)
         if font is None:  # a font this PDF has not used yet: WeasyPrint creates it
             return False
         held = font.widths
-        if any(held.get(glyph, width) != width for glyph, width in widths.items()):
+        if any(held.get(glyph, width) != width for glyph, width in zip(ids, widths, strict=True)):
             return False
     from weasyprint.matrix import Matrix
 
@@ -200,11 +201,10 @@ def _write(line: tuple, stream, textbox) -> bool:
             x, y = textbox.position_x, textbox.position_y + textbox.baseline
             stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
     stream.end_text()
-    for key, widths, texts in glyphs:  # as painting does: a glyph's first use wins
-        font = fonts[key]
-        for glyph, width in widths.items():
-            font.widths.setdefault(glyph, width)
-        for glyph, text in texts.items():
-            font.to_unicode.setdefault(glyph, text)
+    for key, ids, widths, texts in glyphs:  # as painting does: a glyph's first use wins
+        held, mapped = fonts[key].widths, fonts[key].to_unicode
+        for glyph, width, text in zip(ids, widths, texts, strict=True):
+            held.setdefault(glyph, width)
+            mapped.setdefault(glyph, text)
     counts["written"] += 1
     return True
