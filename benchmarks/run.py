@@ -224,6 +224,9 @@ def versions() -> str:
     return ", ".join(found)
 
 
+STARTED = time.gmtime()  # when the run began (results.md says when it ran)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--athletes", type=int, default=200)
@@ -292,7 +295,10 @@ def main() -> None:
 
 
 def write_results(lines: list[str], command: str, env_note: str) -> None:
-    head = ["# Benchmark results", "", f"Command: `{command}`  ", f"Machine: {env_note}", ""]
+    ended = time.gmtime()
+    head = ["# Benchmark results", "", f"Command: `{command}`  ",
+            f"Date: {time.strftime('%Y-%m-%d %H:%M', STARTED)}-"
+            f"{time.strftime('%H:%M', ended)} UTC  ", f"Machine: {env_note}", ""]
     RESULTS.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"wrote {RESULTS.relative_to(ROOT)}")
