@@ -19,6 +19,8 @@ same either way (tests/test_leaders.py).
 
 from __future__ import annotations
 
+from generator.pdf.shaped import text_matrix
+
 enabled = True  # tests turn it off to compare the bytes
 counts = {"written": 0, "painted": 0}  # leaders written from their second dot, or painted
 
@@ -52,7 +54,7 @@ def draw(stream, page, box, plain, offset_x=0, text_overflow="clip",
     middle = tail[1:-1]
     for dot in children[2:]:  # what painting it gives, as tail shows (see above)
         stream.begin_text()  # takes off the last dot's ET, its font state back
-        stream.set_text_matrix(*_values(dot))
+        stream.set_text_matrix(*text_matrix(dot))
         items.extend(middle)
         stream.end_text()
 
@@ -79,19 +81,12 @@ def _copies(children) -> bool:
         and dot.baseline == first.baseline for dot in children)
 
 
-def _values(dot) -> tuple:
-    """The text matrix painting ``dot`` sets (weasyprint/draw/text.py draw_text)."""
-    from weasyprint.matrix import Matrix
-
-    return Matrix(d=-1, e=dot.position_x, f=dot.position_y + dot.baseline).values
-
-
 def _matrix(stream, dot) -> bytes:
     """The ``Tm`` operator ``stream`` writes for ``dot``."""
     import pydyf
 
     probe = pydyf.Stream(compress=stream.compress)
-    probe.set_text_matrix(*_values(dot))
+    probe.set_text_matrix(*text_matrix(dot))
     return probe.stream[0]
 
 

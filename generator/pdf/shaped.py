@@ -188,8 +188,6 @@ def _write(line: tuple, stream, textbox) -> bool:
         held = font.widths
         if any(held.get(glyph, width) != width for glyph, width in zip(ids, widths, strict=True)):
             return False
-    from weasyprint.matrix import Matrix
-
     stream.set_color(textbox.style["color"])
     stream.begin_text()
     for op in ops:
@@ -198,8 +196,7 @@ def _write(line: tuple, stream, textbox) -> bool:
         elif op[0] == "tf":
             stream.set_font_size(fonts[op[1]].hash, op[2])
         else:
-            x, y = textbox.position_x, textbox.position_y + textbox.baseline
-            stream.set_text_matrix(*Matrix(d=-1, e=x, f=y).values)
+            stream.set_text_matrix(*text_matrix(textbox))
     stream.end_text()
     for key, ids, widths, texts in glyphs:  # as painting does: a glyph's first use wins
         held, mapped = fonts[key].widths, fonts[key].to_unicode
@@ -208,3 +205,10 @@ def _write(line: tuple, stream, textbox) -> bool:
             mapped.setdefault(glyph, text)
     counts["written"] += 1
     return True
+
+
+def text_matrix(textbox) -> tuple:
+    """The text matrix painting ``textbox`` sets (weasyprint/draw/text.py draw_text)."""
+    from weasyprint.matrix import Matrix
+
+    return Matrix(d=-1, e=textbox.position_x, f=textbox.position_y + textbox.baseline).values
