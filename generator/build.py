@@ -124,14 +124,14 @@ def _build(project: Project, out: Path, layout: OutputLayout,
     context = options.context or BuildContext.from_env()
     renderer = meanwhile = None
     if options.site:
+        from generator.publish.site import kept_code
         from generator.render.renderer import Renderer
         from generator.render.sitefiles import warm_site
 
         renderer = Renderer(project.templates_dir, project, context)
-        kept = out if pages is not None else None  # where build_site keeps compiled code
 
         def meanwhile(brands):  # while workers parse the modules: the site's templates
-            warm_site(renderer, project, brands, kept)
+            warm_site(renderer, project, brands, kept_code(pages, out))
     inputs = load_inputs(project, options.roster, context, options.appointments,
                          state, cache, meanwhile)
     report = BuildReport(inputs, problems=list(inputs.problems))

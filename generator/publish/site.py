@@ -210,6 +210,12 @@ class Stream:
         self._writing = {}
 
 
+def kept_code(cache: PageCache | None, out: Path) -> Path | None:
+    """Where the site's compiled templates are kept between builds: in ``out``'s cache
+    beside a page cache on disk; nowhere without one (``serve``'s is in memory)."""
+    return out if cache is not None and cache.store.path is not None else None
+
+
 def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None = None,
                index: FileIndex | PreviewIndex | None = None) -> list[Problem]:
     """Render the site and write it to ``OUT/site/``; files the site no longer makes are
@@ -236,7 +242,7 @@ def build_site(inputs, renderer, layout: OutputLayout, cache: PageCache | None =
         return written
 
     # compiled templates kept beside the pages (render/codecache.py): not compiled again
-    COMPILED.use(layout.out if store is not None else None)
+    COMPILED.use(kept_code(cache, layout.out))
     folders = Folders(site)
     stream = None if site.exists() or site.is_symlink() else Stream(folders, write)
     try:
