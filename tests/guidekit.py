@@ -54,6 +54,21 @@ def source_date_epoch(value: str | None = EPOCH) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = old
 
 
+def on_and_off(monkeypatch, module, make, **fresh) -> tuple[object, object, dict]:
+    """``make()`` with ``module.enabled`` True, then False, each time after setting the
+    attributes named in ``fresh`` to a new value from their factory: both results, and
+    how ``module.counts`` moved in each run ({True: ..., False: ...})."""
+    made, counted = {}, {}
+    for enabled in (True, False):
+        monkeypatch.setattr(module, "enabled", enabled)
+        for name, new in fresh.items():
+            monkeypatch.setattr(module, name, new())
+        before = dict(module.counts)
+        made[enabled] = make()
+        counted[enabled] = {k: module.counts[k] - before[k] for k in before}
+    return made[True], made[False], counted
+
+
 def default_words() -> Words:
     """How the example project's own language (en-GB) writes: its guides' dates."""
     project = load_project(REPO_ROOT)

@@ -12,7 +12,7 @@ from generator.load.project import load_project
 from generator.pdf.tagging import improve_tags
 from generator.plan.guideplan import plan_guide
 from generator.publish.guides import GuideMaker
-from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
+from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, on_and_off, source_date_epoch
 
 LINES = """
 <style>
@@ -45,21 +45,11 @@ def _pdf(tagged: bool) -> bytes:
                                                  pdf_variant="pdf/ua-1" if tagged else None)
 
 
-def _both(monkeypatch, make) -> tuple[bytes, bytes, dict]:
-    made, counted = {}, {}
-    for enabled in (True, False):
-        monkeypatch.setattr(leaders, "enabled", enabled)
-        before = dict(leaders.counts)
-        made[enabled] = make()
-        counted[enabled] = {k: leaders.counts[k] - before[k] for k in before}
-    return made[True], made[False], counted
-
-
 @pytest.mark.parametrize("tagged", [True, False])
 def test_written_dots_give_the_bytes_painted_dots_give(monkeypatch, tagged):
     assert improve_tags()
     with source_date_epoch():
-        fast, painted, counted = _both(monkeypatch, lambda: _pdf(tagged))
+        fast, painted, counted = on_and_off(monkeypatch, leaders, lambda: _pdf(tagged))
     assert fast == painted
     # the plain, dashed, coloured and right-to-left lines are written from their
     # second dot; the underlined ones draw their decoration before each dot's text, so
@@ -79,6 +69,6 @@ def test_a_guide_s_contents_page_is_the_same_with_its_dots_written(monkeypatch):
             full.fast = False
             return [maker.make(plan, ("pdf",)).files["pdf"] for maker in (fast, full)]
 
-        fast, painted, counted = _both(monkeypatch, guides)
+        fast, painted, counted = on_and_off(monkeypatch, leaders, guides)
     assert fast == painted
     assert counted[True]["written"] > 10 and counted[True]["painted"] == 0

@@ -15,7 +15,7 @@ from generator.pdf.fastpdf import reuse_order
 from generator.pdf.maker import PdfMaker
 from generator.plan.guideplan import plan_guide
 from generator.publish.guides import GuideMaker
-from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, source_date_epoch
+from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, on_and_off, source_date_epoch
 
 # lines shared by both documents, lines only one has, a justified paragraph (each line its
 # own word spacing), letter spacing, small caps, a right-to-left line, a line in another
@@ -61,16 +61,15 @@ def _pdf(title: str) -> bytes:
 
 
 def _twice(monkeypatch, make, recording=True) -> tuple[list[bytes], list[bytes], dict]:
-    """``make()`` with records (``recording``: inside shaped.recording()) and without."""
-    made, counted = {}, {}
-    for enabled in (True, False):
-        monkeypatch.setattr(shaped, "enabled", enabled)
-        monkeypatch.setattr(shaped, "_records", type(shaped._records)())
-        before = dict(shaped.counts)
+    """``make()`` with records (``recording``: inside shaped.recording()) and without,
+    each time with no record kept from before; the counts of the run with records."""
+    def made():
         with shaped.recording() if recording else contextlib.nullcontext():
-            made[enabled] = make()
-        counted[enabled] = {k: shaped.counts[k] - before[k] for k in before}
-    return made[True], made[False], counted[True]
+            return make()
+
+    written, painted, counted = on_and_off(monkeypatch, shaped, made,
+                                           _records=type(shaped._records))
+    return written, painted, counted[True]
 
 
 def test_lines_written_from_records_give_the_bytes_painted_lines_give(monkeypatch):
