@@ -33,6 +33,7 @@ from collections import OrderedDict
 
 import generator.pdf.paintcache as paintcache
 import generator.pdf.shaped as shaped
+import generator.pdf.styles as styles
 from generator.render.renderer import TOTALS, PdfPages
 
 # per worker, least recently used first out, so memory stays bounded:
@@ -125,6 +126,10 @@ class FastGuidePdf:
     # -- the whole guide -------------------------------------------------------
     def render(self, guide) -> tuple[bytes, list[str]]:
         """``guide`` is a GuidePlan; returns the PDF and the URLs the fetcher refused."""
+        with styles.keeping():  # elements' styles the batch's guides share (styles.py)
+            return self._render(guide)
+
+    def _render(self, guide) -> tuple[bytes, list[str]]:
         pdf = self.maker.pdf_maker
         refused_from = len(pdf.refused)
         athlete, brand, modules = guide.athlete, guide.brand, guide.modules

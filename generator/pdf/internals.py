@@ -72,6 +72,18 @@ SHAPING_NEEDED = (
     ("weasyprint.matrix", "Matrix.values"),
 )
 
+# what styles.py wraps (an element's style computed) and reads (a document's cascaded and
+# computed styles, its font configuration; the units that follow the page size)
+STYLES_NEEDED = (
+    ("weasyprint.css", "StyleFor.set_computed_styles"),
+    ("weasyprint.css", "StyleFor.__init__:set_computed_styles"),
+    ("weasyprint.css", "StyleFor.__init__:font_config"),
+    ("weasyprint.css", "StyleFor.get_cascaded_styles"),
+    ("weasyprint.css", "StyleFor.get_computed_styles"),
+    ("weasyprint.css.units", "VIEWPORT_UNITS"),
+    ("weasyprint.formatting_structure.build", "set_viewport_overflow"),
+)
+
 # what tagging.py wraps: the painting of margin boxes and leaders, marked content, and the
 # structure tree's per-box builder and tag names (weasyprint/pdf/tags.py)
 TAGGING_NEEDED = (

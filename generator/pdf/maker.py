@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import fontcache, fontstamps, fontsubset, internals, shaped, tagging
+from generator.pdf import fontcache, fontstamps, fontsubset, internals, shaped, styles, tagging
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -215,6 +215,8 @@ class PdfMaker:
         tagging.improve_tags()  # PDF/UA: artifacts, alt text, /Lang, /Scope (tagging.py)
         if not internals.missing(internals.SHAPING_NEEDED):
             shaped.install()  # a line of text painted once per worker (shaped.py)
+        if not internals.missing(internals.STYLES_NEEDED):
+            styles.install()  # an element's style computed once per worker (styles.py)
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
             _page_references_once()
