@@ -82,7 +82,7 @@ def _twice(monkeypatch, make, keeping=True) -> tuple[list[bytes], list[bytes], d
             return make()
 
     kept, computed, counted = on_and_off(monkeypatch, styles, made,
-                                         _kept=dict, _kept_ids=set)
+                                         _kept=type(styles._kept), _kept_ids=set)
     return kept, computed, counted[True]
 
 
@@ -137,7 +137,7 @@ def test_an_overflow_the_page_takes_over_is_never_kept(monkeypatch, element):
 
 
 def test_styles_are_only_kept_and_reused_inside_keeping(monkeypatch):
-    monkeypatch.setattr(styles, "_kept", {})
+    monkeypatch.setattr(styles, "_kept", type(styles._kept)())
     monkeypatch.setattr(styles, "_kept_ids", set())
     before = dict(styles.counts)
     with source_date_epoch():
@@ -147,15 +147,15 @@ def test_styles_are_only_kept_and_reused_inside_keeping(monkeypatch):
     assert not styles._kept
 
 
-def test_past_the_limit_every_kept_style_is_dropped(monkeypatch):
-    monkeypatch.setattr(styles, "_kept", {})
+def test_past_the_limit_the_least_recently_used_styles_are_dropped(monkeypatch):
+    monkeypatch.setattr(styles, "_kept", type(styles._kept)())
     monkeypatch.setattr(styles, "_kept_ids", set())
     monkeypatch.setattr(styles, "LIMIT", 5)
     with source_date_epoch(), styles.keeping():
         first = _pdf(DOCUMENTS[0])
         again = _pdf(DOCUMENTS[0])
-    assert 0 < len(styles._kept) <= 5
-    assert len(styles._kept_ids) == len(styles._kept)
+    assert len(styles._kept) == 5
+    assert styles._kept_ids == {id(style) for style, _ in styles._kept.values()}
     assert first == again
 
 

@@ -16,14 +16,17 @@ by value: a stylesheet parsed again for each guide, as the ``<style>`` blocks of
 HTML are, gives the same key), and a later document whose element has the same parent
 style and cascade gets the very same style object, with every property already computed.
 
+The styles of pseudo-elements (``::before``, ``::marker``: every element has several, as
+stylesheets give them rules) are kept the same way, under their element's style.
+
 A style is not kept (it is computed as usual, and so is every style under it) when its
 cascade uses viewport units (its values would follow another document's page size), holds
 a value that cannot be compared by value, or when it is the root or ``<body>`` style and
 its ``overflow`` is not ``visible`` (WeasyPrint moves that value to the page and sets the
 element's to ``visible``: a change a later document must not inherit), or the root's
-``display`` is ``none`` (WeasyPrint then rewrites its descendants' styles). Anchors are
-still registered per document. Styles of pseudo-elements (``::before``, ``::marker``) are
-computed as usual: they live in one document only.
+``display`` is ``none`` (WeasyPrint then rewrites its descendants' styles). Page styles are
+never kept (WeasyPrint adds to their counters as it lays pages out). Anchors are still
+registered in each document.
 
 tests/test_styles.py compares the bytes with and without kept styles.
 """
@@ -31,15 +34,16 @@ tests/test_styles.py compares the bytes with and without kept styles.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Iterator
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"kept": 0, "reused": 0, "computed": 0}
-LIMIT = 20_000  # styles kept per worker; past it, all are dropped and kept afresh
+LIMIT = 15_000  # styles kept per worker (under 1 kB each), the least recently used dropped
 
 # (parent style's id or ("root", base URL, font configuration), cascade as a key)
 #   -> (style, parent style): the parent is held so that its id names it
-_kept: dict = {}
+_kept: OrderedDict = OrderedDict()
 _kept_ids: set[int] = set()  # ids of the styles in _kept (a child is kept under one)
 _active = False  # within keeping()
 # set by install(), from WeasyPrint and tinycss2: units that follow the page size, and the
@@ -79,22 +83,22 @@ def install() -> None:
 
     def set_computed_styles(self, element, parent, root=None, pseudo_type=None,
                             base_url=None, target_collector=None):
-        if pseudo_type is not None or not (enabled and _active) or \
-                not isinstance(getattr(element, "tag", None), str):  # pages have no tag
+        if not (enabled and _active) or not isinstance(getattr(element, "tag", None), str):
             return plain(self, element, parent, root, pseudo_type, base_url,
-                         target_collector)
+                         target_collector)  # a page or its margin boxes: no tag
         styles = self.get_computed_styles()
         parent_style = None if parent is None else styles[parent, None]
-        key = _key(self, element, parent_style, base_url)
+        key = _key(self, element, pseudo_type, parent_style, base_url)
         found = None if key is None else _kept.get(key)
         if found is None or found[1] is not parent_style:
             counts["computed"] += 1
             plain(self, element, parent, root, pseudo_type, base_url, target_collector)
             if key is not None:
-                _keep(key, element, styles[element, None], parent_style)
+                _keep(key, element, pseudo_type, styles[element, pseudo_type], parent_style)
             return
         counts["reused"] += 1
-        style = styles[element, None] = found[0]
+        _kept.move_to_end(key)
+        style = styles[element, pseudo_type] = found[0]
         if target_collector and style["anchor"]:  # what plain does for each element
             target_collector.collect_anchor(style["anchor"])
 
@@ -102,17 +106,18 @@ def install() -> None:
     StyleFor.set_computed_styles = set_computed_styles
 
 
-def _key(style_for, element, parent_style, base_url):
-    """The key ``element``'s style is kept under, or None: not kept."""
+def _key(style_for, element, pseudo_type, parent_style, base_url):
+    """The key the style of ``element`` (of its ``pseudo_type`` pseudo-element) is kept
+    under, or None: not kept."""
     if parent_style is None:
         parent_key = ("root", base_url, style_for.font_config)
     elif id(parent_style) in _kept_ids:
         parent_key = id(parent_style)
     else:
         return None  # under a style not kept: computed as usual
-    cascaded = style_for.get_cascaded_styles().get((element, None), {})
+    cascaded = style_for.get_cascaded_styles().get((element, pseudo_type), {})
     try:
-        key = parent_key, tuple(sorted((name, _value_key(values), weight)
+        key = parent_key, pseudo_type, tuple(sorted((name, _value_key(values), weight)
                                        for name, (values, weight) in cascaded.items()))
         hash(key)
     except (_NotAKey, TypeError):  # TypeError: unhashable, or keys that do not sort
@@ -120,17 +125,16 @@ def _key(style_for, element, parent_style, base_url):
     return key
 
 
-def _keep(key, element, style, parent_style) -> None:
+def _keep(key, element, pseudo_type, style, parent_style) -> None:
     tag = element.tag.rpartition("}")[2].lower()
-    if tag in ("html", "body") and style["overflow"] != "visible":
+    if pseudo_type is None and tag in ("html", "body") and style["overflow"] != "visible":
         return  # WeasyPrint moves it to the page and rewrites the element's style
     if parent_style is None and style["display"] == ("none",):
         return  # a document without a root box: its styles are rewritten
-    if len(_kept) >= LIMIT:
-        _kept.clear()
-        _kept_ids.clear()
     _kept[key] = (style, parent_style)
     _kept_ids.add(id(style))
+    while len(_kept) > LIMIT:  # what was under a dropped style is no longer found
+        _kept_ids.discard(id(_kept.popitem(last=False)[1][0]))
     counts["kept"] += 1
 
 
