@@ -32,6 +32,14 @@ def test_the_installed_weasyprint_has_every_internal_the_fast_path_needs():
     assert internals.reuse_supported() and internals.fallback_warning() is None
 
 
+@pytest.mark.parametrize("needed", ["SUBSET_NEEDED", "SHAPING_NEEDED", "STYLES_NEEDED",
+                                    "MEASURES_NEEDED", "TAGGING_NEEDED"])
+def test_the_installed_weasyprint_has_what_each_patch_needs(needed):
+    """Each module that reaches below WeasyPrint's API (fontsubset, shaped, styles,
+    measures, tagging) steps aside alone when a name it needs is gone: here none is."""
+    assert internals.missing(getattr(internals, needed)) == []
+
+
 def test_missing_internals_fall_back_to_plain_rendering_with_one_warning(
         internals_missing, monkeypatch, tmp_path):
     assert internals.missing() == [

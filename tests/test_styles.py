@@ -27,10 +27,14 @@ td, th { border: 1px solid #999; padding: 1mm 2mm; }
 .bar { background: var(--primary); height: 3mm; }
 .wide { width: 40vw; background: #cde; }
 section { break-before: page; }
+.chips { display: flex; gap: 2mm; } .chips span { border: 1px solid #999; padding: 1mm 2%; }
+.note { float: right; max-width: 40%; padding: 2%; margin: 0 0 2mm 3%; border: 1px solid; }
+.grid { border-collapse: separate; border-spacing: 1mm; }
 """
 # Each document's own HTML: a <style> block parsed again for each one (the brand's colours,
 # the page size), style attributes that differ, ids the contents page links to, a list, a
-# table, another language and a right-to-left paragraph.
+# table (collapsed borders and separate ones), flex items and a float (sized from their
+# content), another language and a right-to-left paragraph.
 PAGE = """<!DOCTYPE html><html lang="en"><head>
 <style>:root { --primary: %(primary)s; --text: #222; } @page { size: %(size)s; }</style>
 </head><body>
@@ -41,6 +45,9 @@ PAGE = """<!DOCTYPE html><html lang="en"><head>
 <section id="before"><h2>The light session</h2>
 <ol><li>Three to five days before.</li><li>Light pressure only.</li></ol>
 <table><tr><th>Day</th><th>Session</th></tr><tr><td>Thursday</td><td>Light</td></tr></table>
+<p class="chips"><span>Light pressure</span><span>Calves and hamstrings</span></p>
+<p class="note">Drink water after the session.</p><p>Walk for ten minutes after it.</p>
+<table class="grid"><tr><td>Before</td><td>Three to five days</td></tr></table>
 </section>
 <section id="after"><h2 lang="de">Nach dem Rennen</h2>
 <p dir="rtl" lang="ar">بعد السباق بيوم أو يومين</p></section>
@@ -62,7 +69,7 @@ def _installed():
 FONTS: list = []  # one font configuration and stylesheet for all, as a worker keeps
 
 
-def _pdf(fields: dict, page: str = PAGE) -> bytes:
+def pdf_of(fields: dict, page: str = PAGE) -> bytes:
     if not FONTS:
         from weasyprint.text.fonts import FontConfiguration
 
@@ -89,7 +96,7 @@ def _twice(monkeypatch, make, keeping=True) -> tuple[list[bytes], list[bytes], d
 def test_kept_styles_give_the_bytes_computed_styles_give(monkeypatch):
     with source_date_epoch():
         kept, computed, counted = _twice(
-            monkeypatch, lambda: [_pdf(fields) for fields in DOCUMENTS])
+            monkeypatch, lambda: [pdf_of(fields) for fields in DOCUMENTS])
     assert kept == computed
     assert kept[0] == kept[2]
     assert counted["kept"] > 10
@@ -102,7 +109,7 @@ def test_contents_page_numbers_follow_anchors_of_reused_styles(monkeypatch):
     the contents' target-counter() finds the page of each section."""
     with source_date_epoch():
         kept, computed, _ = _twice(monkeypatch,
-                                   lambda: [_pdf(DOCUMENTS[0]), _pdf(DOCUMENTS[1])])
+                                   lambda: [pdf_of(DOCUMENTS[0]), pdf_of(DOCUMENTS[1])])
     assert kept == computed
     from io import BytesIO
 
@@ -117,7 +124,7 @@ def test_viewport_units_are_never_kept(monkeypatch):
     computed again, and so is everything under it; the rest is reused."""
     with source_date_epoch():
         kept, computed, counted = _twice(
-            monkeypatch, lambda: [_pdf(DOCUMENTS[0]), _pdf(SMALLER)])
+            monkeypatch, lambda: [pdf_of(DOCUMENTS[0]), pdf_of(SMALLER)])
     assert kept == computed
     assert counted["computed"] >= 2  # the .wide paragraph in each document
     assert counted["reused"] > 10
@@ -131,7 +138,7 @@ def test_an_overflow_the_page_takes_over_is_never_kept(monkeypatch, element):
     page = PAGE.replace("<style>", f"<style>{element} {{ overflow: hidden; }}")
     with source_date_epoch():
         kept, computed, counted = _twice(
-            monkeypatch, lambda: [_pdf(fields, page) for fields in DOCUMENTS[:2]])
+            monkeypatch, lambda: [pdf_of(fields, page) for fields in DOCUMENTS[:2]])
     assert kept == computed
     assert counted["reused"] == 0 if element == "html" else counted["reused"] > 0
 
@@ -141,8 +148,8 @@ def test_styles_are_only_kept_and_reused_inside_keeping(monkeypatch):
     monkeypatch.setattr(styles, "_kept_ids", set())
     before = dict(styles.counts)
     with source_date_epoch():
-        _pdf(DOCUMENTS[0])
-        _pdf(DOCUMENTS[0])
+        pdf_of(DOCUMENTS[0])
+        pdf_of(DOCUMENTS[0])
     assert styles.counts == before
     assert not styles._kept
 
@@ -152,8 +159,8 @@ def test_past_the_limit_the_least_recently_used_styles_are_dropped(monkeypatch):
     monkeypatch.setattr(styles, "_kept_ids", set())
     monkeypatch.setattr(styles, "LIMIT", 5)
     with source_date_epoch(), styles.keeping():
-        first = _pdf(DOCUMENTS[0])
-        again = _pdf(DOCUMENTS[0])
+        first = pdf_of(DOCUMENTS[0])
+        again = pdf_of(DOCUMENTS[0])
     assert len(styles._kept) == 5
     assert styles._kept_ids == {id(style) for style, _ in styles._kept.values()}
     assert first == again

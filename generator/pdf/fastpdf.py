@@ -31,6 +31,7 @@ import copy
 import hashlib
 from collections import OrderedDict
 
+import generator.pdf.measures as measures
 import generator.pdf.paintcache as paintcache
 import generator.pdf.shaped as shaped
 import generator.pdf.styles as styles
@@ -126,7 +127,8 @@ class FastGuidePdf:
     # -- the whole guide -------------------------------------------------------
     def render(self, guide) -> tuple[bytes, list[str]]:
         """``guide`` is a GuidePlan; returns the PDF and the URLs the fetcher refused."""
-        with styles.keeping():  # elements' styles the batch's guides share (styles.py)
+        # elements' styles and the measures taken from them: the same in the batch's guides
+        with styles.keeping(), measures.measuring():  # (styles.py, measures.py)
             return self._render(guide)
 
     def _render(self, guide) -> tuple[bytes, list[str]]:

@@ -84,6 +84,18 @@ STYLES_NEEDED = (
     ("weasyprint.formatting_structure.build", "set_viewport_overflow"),
 )
 
+# what measures.py wraps: a box's used lengths (and the modules that call it by name), and
+# the line widths the preferred-size code asks for
+MEASURES_NEEDED = (
+    ("weasyprint.layout.percent", "resolve_percentages"),
+    ("weasyprint.layout.preferred", "split_first_line"),
+    ("weasyprint.layout.preferred", "inline_line_widths:split_first_line"),
+    ("weasyprint.layout.block", "resolve_percentages"),
+    ("weasyprint.layout.inline", "resolve_percentages"),
+    ("weasyprint.layout.table", "resolve_percentages"),
+    ("weasyprint.formatting_structure.boxes", "PageBox"),
+)
+
 # what tagging.py wraps: the painting of margin boxes and leaders, marked content, and the
 # structure tree's per-box builder and tag names (weasyprint/pdf/tags.py)
 TAGGING_NEEDED = (

@@ -14,7 +14,16 @@ import zlib
 from pathlib import Path
 
 from generator.core.errors import DependencyError
-from generator.pdf import fontcache, fontstamps, fontsubset, internals, shaped, styles, tagging
+from generator.pdf import (
+    fontcache,
+    fontstamps,
+    fontsubset,
+    internals,
+    measures,
+    shaped,
+    styles,
+    tagging,
+)
 
 PANGO_HINT = (
     "WeasyPrint needs Pango to make PDFs. On Debian/Ubuntu: "
@@ -217,6 +226,8 @@ class PdfMaker:
             shaped.install()  # a line of text painted once per worker (shaped.py)
         if not internals.missing(internals.STYLES_NEEDED):
             styles.install()  # an element's style computed once per worker (styles.py)
+        if not internals.missing(internals.MEASURES_NEEDED):
+            measures.install()  # a style's used lengths taken once per worker (measures.py)
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
             _page_references_once()
