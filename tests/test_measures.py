@@ -52,7 +52,8 @@ def test_noted_measures_give_the_bytes_taken_measures_give(monkeypatch):
 
 def test_both_measures_are_noted_and_reused(monkeypatch):
     """Used lengths of boxes, and line widths for the flex items', the float's and the
-    tables' sizes; never the lengths of a box whose borders collapse (a table's own)."""
+    tables' sizes; never the lengths of a box whose borders collapse (a table's own), nor
+    anything taken from a style that is not kept."""
     for name, new in _fresh().items():
         monkeypatch.setattr(measures, name, new())
     with source_date_epoch(), styles.keeping(), measures.measuring():
@@ -61,6 +62,9 @@ def test_both_measures_are_noted_and_reused(monkeypatch):
     assert measures._used and measures._widths
     assert all(style["border_collapse"] != "collapse"
                for style, _ in measures._used.values())
+    # only styles that outlive their document: a note never holds a document's styles
+    assert all(styles.lasting(style) for style, _ in measures._used.values())
+    assert all(styles.lasting(style) for style, *_ in measures._widths.values())
     texts = [text for text, *_ in measures._widths]
     assert any(text.startswith("Calves") for text in texts)  # a flex item
     assert any(text.startswith("Drink") for text in texts)  # the float

@@ -16,8 +16,10 @@ guide of a batch:
   next line starts are used there, and they follow from the text, the style, the width
   allowed, the justification and whether the line starts a line box.
 
-Both are keyed by the style object itself (held, so that its id names it) and only inside
-:func:`measuring` (the batch's fast path). WeasyPrint changes a style in place only once
+Both are keyed by the style object itself (held, so that its id names it), only for a
+style that outlives its document (kept by styles.py, or the style of anonymous boxes under
+a kept one: a note on any other would hold a whole document's styles for nothing) and
+only inside :func:`measuring` (the batch's fast path). WeasyPrint changes a style in place only once
 it has copied it, or where every box of that style gets the same change before it is laid
 out, so a style's measures do not go stale. tests/test_measures.py compares the bytes
 with the measures on and off.
@@ -28,6 +30,8 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from collections.abc import Iterator
+
+from generator.pdf import styles
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"noted": 0, "reused": 0}
@@ -88,7 +92,8 @@ def install() -> None:
                 setattr(box, name, value)
             return None
         plain_used(box, containing_block)
-        _note(_used, key, (style, tuple(getattr(box, name) for name in USED)))
+        if styles.lasting(style):
+            _note(_used, key, (style, tuple(getattr(box, name) for name in USED)))
         return None
 
     def split_first_line(text, style, context, max_width, justification_spacing,
@@ -104,7 +109,8 @@ def install() -> None:
             return None, None, found[1], found[2], None, None  # all preferred.py reads
         line = plain_split(text, style, context, max_width, justification_spacing,
                            is_line_start, minimum)
-        _note(_widths, key, (style, line[2], line[3]))
+        if styles.lasting(style):
+            _note(_widths, key, (style, line[2], line[3]))
         return line
 
     resolve_percentages.guidegen = True

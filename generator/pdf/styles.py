@@ -51,6 +51,7 @@ _active = False  # within keeping()
 _VIEWPORT_UNITS: frozenset = frozenset()
 _Node: type = type(None)
 _Color: type = type(None)
+_Anonymous: type = type(None)  # WeasyPrint's style of anonymous boxes (lines, text runs)
 
 
 class _NotAKey(Exception):
@@ -70,15 +71,16 @@ def keeping() -> Iterator[None]:
 
 def install() -> None:
     """Compute element styles through the kept ones (once per process)."""
-    global _VIEWPORT_UNITS, _Node, _Color
+    global _VIEWPORT_UNITS, _Node, _Color, _Anonymous
     from tinycss2.ast import Node
     from tinycss2.color4 import Color
-    from weasyprint.css import StyleFor
+    from weasyprint.css import AnonymousStyle, StyleFor
     from weasyprint.css.units import VIEWPORT_UNITS
 
     if getattr(StyleFor.set_computed_styles, "guidegen", False):
         return
     _VIEWPORT_UNITS, _Node, _Color = frozenset(VIEWPORT_UNITS), Node, Color
+    _Anonymous = AnonymousStyle
     plain = StyleFor.set_computed_styles
 
     def set_computed_styles(self, element, parent, root=None, pseudo_type=None,
@@ -104,6 +106,14 @@ def install() -> None:
 
     set_computed_styles.guidegen = True
     StyleFor.set_computed_styles = set_computed_styles
+
+
+def lasting(style) -> bool:
+    """True if ``style`` is kept, or is the style of anonymous boxes under a kept one (what
+    outlives a document: measures.py notes only what is taken from such a style)."""
+    while type(style) is _Anonymous:
+        style = style.parent_style
+    return id(style) in _kept_ids
 
 
 def _key(style_for, element, pseudo_type, parent_style, base_url):
