@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,23 @@ def on_and_off(monkeypatch, module, make, **fresh) -> tuple[object, object, dict
         made[enabled] = make()
         counted[enabled] = {k: module.counts[k] - before[k] for k in before}
     return made[True], made[False], counted
+
+
+def batch_pdfs(count: int = 10) -> Callable[[], list[bytes]]:
+    """A function that makes the PDFs of the example roster's first ``count`` guides in
+    a batch's order (fastpdf.reuse_order: the guides that reuse the same parts together),
+    with a new GuideMaker each time, as a fresh worker would; the example roster has two
+    brands, three languages, a right-to-left name and notes. Call it, and what it
+    returns, inside source_date_epoch()."""
+    from generator.pdf.fastpdf import reuse_order
+
+    inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)
+    plans = sorted((plan_guide(inputs, a) for a in inputs.athletes), key=reuse_order)
+
+    def guides() -> list[bytes]:
+        maker = GuideMaker(inputs)
+        return [maker.make(plan, ("pdf",)).files["pdf"] for plan in plans[:count]]
+    return guides
 
 
 def default_words() -> Words:

@@ -9,13 +9,8 @@ import pytest
 import weasyprint
 
 import generator.pdf.shaped as shaped
-from generator.load.inputs import load_inputs
-from generator.load.project import load_project
-from generator.pdf.fastpdf import reuse_order
 from generator.pdf.maker import PdfMaker
-from generator.plan.guideplan import plan_guide
-from generator.publish.guides import GuideMaker
-from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, on_and_off, source_date_epoch
+from tests.guidekit import REPO_ROOT, batch_pdfs, on_and_off, source_date_epoch
 
 # lines shared by both documents, lines only one has, a justified paragraph (each line its
 # own word spacing), letter spacing, small caps, a right-to-left line, a line in another
@@ -101,13 +96,6 @@ def test_a_batch_s_guides_are_the_same_with_and_without_records(monkeypatch):
     batch's order: every guide is the same bytes whether its lines were written from
     records or painted."""
     with source_date_epoch():
-        inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)
-        plans = sorted((plan_guide(inputs, a) for a in inputs.athletes), key=reuse_order)
-
-        def guides():
-            maker = GuideMaker(inputs)
-            return [maker.make(plan, ("pdf",)).files["pdf"] for plan in plans[:10]]
-
-        written, painted, counted = _twice(monkeypatch, guides, recording=False)
+        written, painted, counted = _twice(monkeypatch, batch_pdfs(), recording=False)
     assert written == painted
     assert counted["written"] > 2 * counted["recorded"] > 0

@@ -7,13 +7,8 @@ import pytest
 import weasyprint
 
 import generator.pdf.styles as styles
-from generator.load.inputs import load_inputs
-from generator.load.project import load_project
-from generator.pdf.fastpdf import reuse_order
 from generator.pdf.maker import PdfMaker
-from generator.plan.guideplan import plan_guide
-from generator.publish.guides import GuideMaker
-from tests.guidekit import EXAMPLE_ROSTER, REPO_ROOT, on_and_off, source_date_epoch
+from tests.guidekit import REPO_ROOT, batch_pdfs, on_and_off, source_date_epoch
 
 # The stylesheet every document shares (as a worker's guide.css and print.css)
 SHEET = """
@@ -171,13 +166,6 @@ def test_a_batch_s_guides_are_the_same_with_and_without_kept_styles(monkeypatch)
     batch's order: every guide is the same bytes whether its styles were kept from the
     guides before or computed afresh."""
     with source_date_epoch():
-        inputs = load_inputs(load_project(REPO_ROOT), EXAMPLE_ROSTER)
-        plans = sorted((plan_guide(inputs, a) for a in inputs.athletes), key=reuse_order)
-
-        def guides():
-            maker = GuideMaker(inputs)
-            return [maker.make(plan, ("pdf",)).files["pdf"] for plan in plans[:10]]
-
-        kept, computed, counted = _twice(monkeypatch, guides, keeping=False)
+        kept, computed, counted = _twice(monkeypatch, batch_pdfs(), keeping=False)
     assert kept == computed
     assert counted["reused"] > 2 * counted["kept"] > 0

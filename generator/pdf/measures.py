@@ -27,11 +27,10 @@ with the measures on and off.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
-from collections.abc import Iterator
 
 from generator.pdf import styles
+from generator.pdf.scope import Scope
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"noted": 0, "reused": 0}
@@ -49,18 +48,8 @@ CALLERS = ("weasyprint.layout.absolute", "weasyprint.layout.block",
 
 _used: OrderedDict = OrderedDict()  # (id(style), page?, cb width, cb height) -> (style, values)
 _widths: OrderedDict = OrderedDict()  # (text, id(style), ...) -> (style, resume index, width)
-_active = False  # within measuring()
-
-
-@contextlib.contextmanager
-def measuring() -> Iterator[None]:
-    """Measures taken inside are noted, and measures noted before are reused."""
-    global _active
-    before, _active = _active, True
-    try:
-        yield
-    finally:
-        _active = before
+# ``with measuring():`` measures taken inside are noted, and those noted before reused
+measuring = Scope()
 
 
 def install() -> None:
@@ -77,7 +66,7 @@ def install() -> None:
 
     def resolve_percentages(box, containing_block):
         style = box.style
-        if not (enabled and _active) or style["border_collapse"] == "collapse":
+        if not (enabled and measuring.on) or style["border_collapse"] == "collapse":
             return plain_used(box, containing_block)
         if isinstance(containing_block, Box):
             width, height = containing_block.width, containing_block.height
@@ -98,7 +87,7 @@ def install() -> None:
 
     def split_first_line(text, style, context, max_width, justification_spacing,
                          is_line_start=True, minimum=False):
-        if not (enabled and _active):
+        if not (enabled and measuring.on):
             return plain_split(text, style, context, max_width, justification_spacing,
                                is_line_start, minimum)
         key = (text, id(style), max_width, justification_spacing, is_line_start, minimum)

@@ -27,10 +27,10 @@ the same bytes as ``guidegen guide``'s, which paints every line (tests/test_fast
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+
+from generator.pdf.scope import Scope
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"recorded": 0, "written": 0, "painted": 0}
@@ -50,19 +50,9 @@ _HEX = re.compile(r"<([0-9a-f]*)>")
 # and nothing the collector keeps tracking
 _records: OrderedDict = OrderedDict()
 _scratch: dict = {}  # font configuration -> the fonts lines are recorded with
-_active = False  # within recording()
-
-
-@contextlib.contextmanager
-def recording() -> Iterator[None]:
-    """Lines painted inside are recorded and written from their records (the fast path
-    of a batch: a guide alone has too few lines in common to pay for recording)."""
-    global _active
-    before, _active = _active, True
-    try:
-        yield
-    finally:
-        _active = before
+# ``with recording():`` lines painted inside are recorded and written from their records
+# (the fast path of a batch: a guide alone has too few lines in common to pay for it)
+recording = Scope()
 
 
 def install() -> None:
@@ -74,7 +64,7 @@ def install() -> None:
     plain = draw.draw_text
 
     def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis="none"):
-        key = _key(textbox, text_overflow, block_ellipsis) if enabled and _active else None
+        key = _key(textbox, text_overflow, block_ellipsis) if enabled and recording.on else None
         if key is None:
             counts["painted"] += 1
             return plain(stream, textbox, offset_x, text_overflow, block_ellipsis)

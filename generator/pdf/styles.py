@@ -33,9 +33,9 @@ tests/test_styles.py compares the bytes with and without kept styles.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
-from collections.abc import Iterator
+
+from generator.pdf.scope import Scope
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"kept": 0, "reused": 0, "computed": 0}
@@ -45,7 +45,8 @@ LIMIT = 15_000  # styles kept per worker (under 1 kB each), the least recently u
 #   -> (style, parent style): the parent is held so that its id names it
 _kept: OrderedDict = OrderedDict()
 _kept_ids: set[int] = set()  # ids of the styles in _kept (a child is kept under one)
-_active = False  # within keeping()
+# ``with keeping():`` styles computed inside are kept, and styles kept before are reused
+keeping = Scope()
 # set by install(), from WeasyPrint and tinycss2: units that follow the page size, and the
 # classes of parsed CSS tokens and of colours
 _VIEWPORT_UNITS: frozenset = frozenset()
@@ -56,17 +57,6 @@ _Anonymous: type = type(None)  # WeasyPrint's style of anonymous boxes (lines, t
 
 class _NotAKey(Exception):
     """A cascaded value that cannot be part of a key."""
-
-
-@contextlib.contextmanager
-def keeping() -> Iterator[None]:
-    """Styles computed inside are kept, and styles kept before are reused."""
-    global _active
-    before, _active = _active, True
-    try:
-        yield
-    finally:
-        _active = before
 
 
 def install() -> None:
@@ -85,7 +75,7 @@ def install() -> None:
 
     def set_computed_styles(self, element, parent, root=None, pseudo_type=None,
                             base_url=None, target_collector=None):
-        if not (enabled and _active) or not isinstance(getattr(element, "tag", None), str):
+        if not (enabled and keeping.on) or not isinstance(getattr(element, "tag", None), str):
             return plain(self, element, parent, root, pseudo_type, base_url,
                          target_collector)  # a page or its margin boxes: no tag
         styles = self.get_computed_styles()
