@@ -45,6 +45,7 @@ LIMIT = 15_000  # styles kept per worker (under 1 kB each), the least recently u
 #   -> (style, parent style): the parent is held so that its id names it
 _kept: OrderedDict = OrderedDict()
 _kept_ids: set[int] = set()  # ids of the styles in _kept (a child is kept under one)
+_value_keys: OrderedDict = OrderedDict()  # id(cascaded value) -> (value, its key)
 # ``with keeping():`` styles computed inside are kept, and styles kept before are reused
 keeping = Scope()
 # set by install(), from WeasyPrint and tinycss2: units that follow the page size, and the
@@ -117,7 +118,7 @@ def _key(style_for, element, pseudo_type, parent_style, base_url):
         return None  # under a style not kept: computed as usual
     cascaded = style_for.get_cascaded_styles().get((element, pseudo_type), {})
     try:
-        key = parent_key, pseudo_type, tuple(sorted((name, _value_key(values), weight)
+        key = parent_key, pseudo_type, tuple(sorted((name, _cascaded_key(values), weight)
                                        for name, (values, weight) in cascaded.items()))
         hash(key)
     except (_NotAKey, TypeError):  # TypeError: unhashable, or keys that do not sort
@@ -136,6 +137,23 @@ def _keep(key, element, pseudo_type, style, parent_style) -> None:
     while len(_kept) > LIMIT:  # what was under a dropped style is no longer found
         _kept_ids.discard(id(_kept.popitem(last=False)[1][0]))
     counts["kept"] += 1
+
+
+def _cascaded_key(values):
+    """:func:`_value_key` of a cascaded value, worked out once per value object: most come
+    from the stylesheets a worker keeps, and are the same objects in every guide (parsed
+    CSS is never changed in place)."""
+    if type(values) is str or values is None:
+        return values
+    found = _value_keys.get(id(values))
+    if found is not None and found[0] is values:
+        _value_keys.move_to_end(id(values))
+        return found[1]
+    key = _value_key(values)
+    _value_keys[id(values)] = (values, key)  # the value held: its id names it
+    if len(_value_keys) > LIMIT:
+        _value_keys.popitem(last=False)
+    return key
 
 
 def _value_key(value):
