@@ -105,6 +105,25 @@ def test_no_page_scrolls_horizontally_on_a_375px_phone(browser, served, plan_url
     assert wide == {}
 
 
+HEADER_JS = """() => {
+  const logo = document.querySelector('.masthead__logo').getBoundingClientRect();
+  const book = document.querySelector('.masthead__book').getBoundingClientRect();
+  return [logo.top, logo.bottom, book.top, book.bottom];
+}"""
+
+
+@pytest.mark.parametrize("prefix", ["", "es/", "de/"])
+def test_the_booking_button_stays_beside_the_logo_on_a_375px_phone(browser, served, prefix):
+    """In every language the header's first row is the logo and the booking button: a
+    longer label ("Reserva una sesión") does not push the button onto a row of its own."""
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    page.goto(f"{served}{prefix}")
+    logo_top, logo_bottom, book_top, book_bottom = page.evaluate(HEADER_JS)
+    context.close()
+    assert book_top < logo_bottom and book_bottom > logo_top, (prefix, logo_bottom, book_top)
+
+
 @pytest.mark.parametrize("which", ["landing", "module", "about", "plan", "es/landing",
                                    "es/module", "es/about", "de/landing", "de/module",
                                    "de/about"])
