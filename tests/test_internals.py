@@ -40,6 +40,22 @@ def test_the_installed_weasyprint_has_what_each_patch_needs(needed):
     assert internals.missing(getattr(internals, needed)) == []
 
 
+@pytest.mark.parametrize(("module", "needed"), [("shaped", "SHAPING_NEEDED"),
+                                                ("styles", "STYLES_NEEDED"),
+                                                ("measures", "MEASURES_NEEDED")])
+def test_a_batch_memory_steps_aside_when_a_name_it_needs_is_gone(monkeypatch, module, needed):
+    """shaped, styles and measures check their own internals, as tagging and fontsubset
+    do: install() says False and patches nothing more."""
+    import importlib
+
+    patch = importlib.import_module(f"generator.pdf.{module}")
+    monkeypatch.setattr(internals, needed, (*getattr(internals, needed), (
+        "weasyprint.document", "Page.internal_removed_in_a_later_release")))
+    assert patch.install() is False
+    monkeypatch.undo()
+    assert patch.install() is True
+
+
 def test_missing_internals_fall_back_to_plain_rendering_with_one_warning(
         internals_missing, monkeypatch, tmp_path):
     assert internals.missing() == [

@@ -14,7 +14,11 @@ HarfBuzz or fontTools), the fast path is unaffected.  tagging.py (the PDF/UA tag
 WeasyPrint leaves undone) relies on ``TAGGING_NEEDED``, checked the same way: without them
 the PDFs are tagged as WeasyPrint tags them.  fontstamps.py (fonts WeasyPrint
 writes through fontTools keep their own timestamps) needs one more name,
-``weasyprint.pdf.fonts.TTFont``; without it that module patches nothing.
+``weasyprint.pdf.fonts.TTFont``; without it that module patches nothing.  shaped.py,
+styles.py and measures.py (what a batch worker remembers from guide to guide: lines of
+text, computed styles, used lengths and line widths) check ``SHAPING_NEEDED``,
+``STYLES_NEEDED`` and ``MEASURES_NEEDED`` the same way: without them that one steps aside
+and the guides are laid out and painted as WeasyPrint does.
 """
 
 from __future__ import annotations

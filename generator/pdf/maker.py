@@ -222,12 +222,9 @@ class PdfMaker:
         fontsubset.subset_with_uharfbuzz()  # fonts subset alike on every machine (uharfbuzz)
         fontstamps.keep_font_timestamps()  # fontTools-written fonts: no wall-clock bytes
         tagging.improve_tags()  # PDF/UA: artifacts, alt text, /Lang, /Scope (tagging.py)
-        if not internals.missing(internals.SHAPING_NEEDED):
-            shaped.install()  # a line of text painted once per worker (shaped.py)
-        if not internals.missing(internals.STYLES_NEEDED):
-            styles.install()  # an element's style computed once per worker (styles.py)
-        if not internals.missing(internals.MEASURES_NEEDED):
-            measures.install()  # a style's used lengths taken once per worker (measures.py)
+        shaped.install()  # a line of text painted once per worker (shaped.py)
+        styles.install()  # an element's style computed once per worker (styles.py)
+        measures.install()  # a style's used lengths taken once per worker (measures.py)
         if internals.reuse_supported():  # pydyf as proven: each stream serialised once
             _serialise_streams_once()
             _page_references_once()

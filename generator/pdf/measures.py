@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from generator.pdf import styles
+from generator.pdf import internals, styles
 from generator.pdf.scope import Scope
 
 enabled = True  # tests turn it off to compare the bytes
@@ -52,15 +52,18 @@ _widths: OrderedDict = OrderedDict()  # (text, id(style), ...) -> (style, resume
 measuring = Scope()
 
 
-def install() -> None:
-    """Take the two measures through the notes (once per process)."""
+def install() -> bool:
+    """Take the two measures through the notes (once per process); False when the
+    internals it needs (``internals.MEASURES_NEEDED``) are missing: then none is noted."""
+    if internals.missing(internals.MEASURES_NEEDED):
+        return False
     import importlib
 
     from weasyprint.formatting_structure.boxes import Box, PageBox
     from weasyprint.layout import percent, preferred
 
     if getattr(percent.resolve_percentages, "guidegen", False):
-        return
+        return True
     plain_used = percent.resolve_percentages
     plain_split = preferred.split_first_line
 
@@ -109,6 +112,7 @@ def install() -> None:
         if getattr(module, "resolve_percentages", None) is plain_used:
             module.resolve_percentages = resolve_percentages
     preferred.split_first_line = split_first_line
+    return True
 
 
 def _note(notes: OrderedDict, key, value) -> None:

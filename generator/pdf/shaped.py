@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
+from generator.pdf import internals
 from generator.pdf.scope import Scope
 
 enabled = True  # tests turn it off to compare the bytes
@@ -55,12 +56,15 @@ _scratch: dict = {}  # font configuration -> the fonts lines are recorded with
 recording = Scope()
 
 
-def install() -> None:
-    """Paint text through the records (once per process)."""
+def install() -> bool:
+    """Paint text through the records (once per process); False when the internals it
+    needs (``internals.SHAPING_NEEDED``) are missing: then every line is painted."""
+    if internals.missing(internals.SHAPING_NEEDED):
+        return False
     from weasyprint import draw
 
     if getattr(draw.draw_text, "guidegen", False):
-        return
+        return True
     plain = draw.draw_text
 
     def draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis="none"):
@@ -85,6 +89,7 @@ def install() -> None:
 
     draw_text.guidegen = True
     draw.draw_text = draw_text
+    return True
 
 
 def _key(textbox, text_overflow, block_ellipsis):

@@ -35,11 +35,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from generator.pdf import internals
 from generator.pdf.scope import Scope
 
 enabled = True  # tests turn it off to compare the bytes
 counts = {"kept": 0, "reused": 0, "computed": 0}
-LIMIT = 15_000  # styles kept per worker (under 1 kB each), the least recently used dropped
+LIMIT = 15_000  # styles kept per worker (under 1 kB each), and cascaded values' keys: the
+# least recently used dropped first
 
 # (parent style's id or ("root", base URL, font configuration), cascade as a key)
 #   -> (style, parent style): the parent is held so that its id names it
@@ -60,16 +62,19 @@ class _NotAKey(Exception):
     """A cascaded value that cannot be part of a key."""
 
 
-def install() -> None:
-    """Compute element styles through the kept ones (once per process)."""
+def install() -> bool:
+    """Compute element styles through the kept ones (once per process); False when the
+    internals it needs (``internals.STYLES_NEEDED``) are missing: then none is kept."""
     global _VIEWPORT_UNITS, _Node, _Color, _Anonymous
+    if internals.missing(internals.STYLES_NEEDED):
+        return False
     from tinycss2.ast import Node
     from tinycss2.color4 import Color
     from weasyprint.css import AnonymousStyle, StyleFor
     from weasyprint.css.units import VIEWPORT_UNITS
 
     if getattr(StyleFor.set_computed_styles, "guidegen", False):
-        return
+        return True
     _VIEWPORT_UNITS, _Node, _Color = frozenset(VIEWPORT_UNITS), Node, Color
     _Anonymous = AnonymousStyle
     plain = StyleFor.set_computed_styles
@@ -97,6 +102,7 @@ def install() -> None:
 
     set_computed_styles.guidegen = True
     StyleFor.set_computed_styles = set_computed_styles
+    return True
 
 
 def lasting(style) -> bool:
