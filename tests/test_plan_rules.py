@@ -125,7 +125,7 @@ def test_preferred_saturday_at_nine_fifteen():
     # the pre-race window (3-5 days before a Sunday race) has no Saturday: the clinic's day
     pre = next(s for s in massages if s.kind == "pre-race")
     assert 3 <= (RACE - pre.date).days <= 5 and pre.time == "09:15"
-    assert ("3 session(s) could not go on a preferred day (sat) and use the clinic's days: "
+    assert ("3 sessions could not go on a preferred day (sat) and are on clinic days instead: "
             "2026-12-28, 2027-04-14, 2027-04-20") in tl.warnings
     assert_rules_hold(tl, athlete, OPEN, athlete.training_start)
 

@@ -49,8 +49,8 @@ def extract(ctx: click.Context) -> None:
         raise click.UsageError(f"no {MAPPING} in {project.root}: it says where the strings are")
     out = _locales(project) / POT
     out.parent.mkdir(parents=True, exist_ok=True)
-    _pybabel("extract", "-F", str(mapping), "-k", "N_", "--no-location", "--sort-output",
-             "--omit-header", "-o", str(out), str(project.root))
+    _pybabel("extract", "-F", str(mapping), "-k", "N_", "-k", "Nn_:1,2", "--no-location",
+             "--sort-output", "--omit-header", "-o", str(out), str(project.root))
     click.echo(f"wrote {out.relative_to(project.root)}")
 
 

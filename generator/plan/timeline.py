@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from generator.core.notes import N_, Note
+from generator.core.notes import N_, Nn_, Note
 from generator.core.vocab import WEEKDAYS
 
 PHASES = ("base", "build", "peak", "taper", "race week", "recovery")
@@ -366,8 +366,10 @@ def plan(athlete, rules: Iterable[Rule], cal: Calendar, start: dt.date | None = 
         sessions += found
     sessions += booked.extra
     if missed:
-        warnings.append(Note(N_("%(count)s session(s) could not go on a preferred day "
-                                "(%(days)s) and use the clinic's days: %(dates)s"),
+        warnings.append(Note(Nn_("%(count)s session could not go on a preferred day "
+                                 "(%(days)s) and is on a clinic day instead: %(dates)s",
+                                 "%(count)s sessions could not go on a preferred day "
+                                 "(%(days)s) and are on clinic days instead: %(dates)s"),
                              count=len(missed), days=[WEEKDAYS[d] for d in sorted(wishes.days)],
                              dates=sorted(missed)))
     removed = tuple(sorted({s.date for s in sessions if s.date in booked.cancelled}))

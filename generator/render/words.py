@@ -179,7 +179,11 @@ class Words:
         """A planner's warning in this language (plain text: the template escapes it)."""
         if not isinstance(note, Note):
             return note
-        return self.gettext(note.msgid, **{k: self._value(k, v) for k, v in note.values.items()})
+        values = {k: self._value(k, v) for k, v in note.values.items()}
+        if isinstance(note.msgid, tuple):  # a plural (Nn_): the language's form for count
+            singular, plural = note.msgid
+            return self.ngettext(singular, plural, note.values["count"], **values)
+        return self.gettext(note.msgid, **values)
 
     def _value(self, key: str, value) -> str:
         if isinstance(value, dt.date):
