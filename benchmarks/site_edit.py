@@ -12,8 +12,10 @@ round runs, in turn: guidegen cold (a new output folder, no cache), Pelican cold
 Hugo cold (each a new output folder), guidegen again with nothing changed, guidegen
 after one module's body changed (a different module each round), the same edit seen by
 ``guidegen serve`` (its rebuild timed in its process, as its console line reports it),
-and Python starting and importing the libraries an edit uses (:data:`STACK`): the part
-of the edit's time that is the stack's, not guidegen's.
+Python starting and importing the libraries an edit uses (:data:`STACK`): the part
+of the edit's time that is the stack's, not guidegen's, and the same libraries each used
+once (:data:`FIRST_USE`: a first pydantic model, Babel's locale data, a Markdown converter,
+a Jinja template; no file read): the floor of a one-shot process on this stack.
 The same modules are also written in the three languages guidegen ships (English, Spanish
 and German translations, the example's catalogs), and that site is timed cold, with
 nothing changed and after the same edit (no other tool builds it; no target).
@@ -221,8 +223,33 @@ for name in names:
     except Exception:
         pass
 """
-MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack", "imports",
-            "editgit", "commitgit", "cold3", "nochange3", "edit3")
+# What any tool built on the declared stack pays the first time it uses each library in a
+# process, before reading a single file: Python's start, the same imports as STACK, then
+# the first pydantic model validated (pydantic 2 builds its validator machinery then: its
+# schema generation and plugin lookup, which imports importlib.metadata), Babel's locale
+# data (a weekday's name), a Markdown converter with guidegen's extensions (made as
+# load/markdown_html.py makes them: no entry-point scan) converting a line, a Jinja
+# environment rendering a template, front matter parsed and nh3 cleaning a fragment. Only
+# libraries, no guidegen code: the floor of a one-shot process on this stack.
+FIRST_USE = STACK + """
+import datetime, importlib
+class Settings(pydantic.BaseModel):
+    title: str
+    days: list[str] = []
+Settings.model_validate({"title": "x", "days": ["mon"]})
+babel.dates.format_date(datetime.date(2024, 1, 1), "EEEE", locale="en")
+from markdown.extensions import extra
+md = markdown.Markdown(output_format="html", extensions=[
+    importlib.import_module(f"markdown.extensions.{n}").makeExtension()
+    for n in (*extra.extensions, "sane_lists", "toc")])
+nh3.clean(md.convert(frontmatter.loads("---\\ntitle: x\\n---\\nSome *text*.\\n").content))
+env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+env.install_null_translations()
+env.from_string("<h1>{{ _('Hi') }} {{ x }}</h1>").render(x=1)
+click.echo("", nl=False)
+"""
+MEASURES = ("cold", "pelican", "hugo", "nochange", "edit", "serve", "stack", "firstuse",
+            "imports", "editgit", "commitgit", "cold3", "nochange3", "edit3")
 COMMITS = 3000  # the git checkout's history
 Found = dict[str, tuple[float, float] | None]  # measure -> best (wall, CPU) seconds
 
@@ -302,6 +329,7 @@ def measure(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = Tru
         runs["edit"].append(timed(site, gg))
         runs["serve"].append(serve_edit(gg, f"m{(r * 7) % modules:03d}", previews))
         runs["stack"].append(timed([sys.executable, "-c", STACK], gg))
+        runs["firstuse"].append(timed([sys.executable, "-c", FIRST_USE], gg))
         runs["imports"].append(timed([sys.executable, "-c", IMPORT_ALL, str(imported)], gg))
         edit(checkout, r, modules)
         runs["editgit"].append(timed(site, checkout))
@@ -331,13 +359,18 @@ def rows(found: Found, modules: int) -> list[tuple[str, str, str]]:
     (edit_, edit_cpu), (serve, serve_cpu) = found["edit"], found["serve"]
     nochange, nochange_cpu = found["nochange"]
     stack, imports = found["stack"][0], found["imports"][0]
+    first_use = found["firstuse"][0]
     stack_note = (f"of which Python's start and importing the libraries an edit uses take "
                   f"{stack:.2f}s (`python -c '{STACK}'`), and with guidegen's modules and "
                   f"all else the edit imports {imports:.2f}s (the process before any work); "
                   f"guidegen's work {edit_ - imports:.2f}s")
     if found["hugo"]:
         hugo, hugo_cpu = found["hugo"]
-        hugo_note = (f"Hugo's whole build {hugo:.2f}s: **{edit_ / hugo:.2f}x** (target < 1x)")
+        hugo_note = (f"Hugo's whole build {hugo:.2f}s: **{edit_ / hugo:.2f}x** (target < 1x); "
+                     f"the stack's first use alone, no file read, takes {first_use:.2f}s = "
+                     f"{first_use / hugo:.2f}x Hugo's whole build (`FIRST_USE` in "
+                     f"benchmarks/site_edit.py: Python's start, the imports, a first pydantic "
+                     f"model, Babel's locale data, a Markdown converter, a Jinja template)")
     else:
         hugo_note = "no `hugo` on this machine (apt-get install hugo)"
     out = [(f"site cold build, {modules} modules", f"{cold:.2f}s",
@@ -379,7 +412,8 @@ def run(tmp: Path, modules: int, rounds: int = ROUNDS, languages: bool = True
     print(f"d. site: cold {found['cold'][0]:.2f}s (Pelican {found['pelican'][0]:.2f}s), "
           f"no change {found['nochange'][0]:.2f}s, one edit {found['edit'][0]:.2f}s "
           f"(serve {found['serve'][0]:.2f}s), Hugo {hugo}; Python + libraries "
-          f"{found['stack'][0]:.2f}s, + guidegen's modules {found['imports'][0]:.2f}s; "
+          f"{found['stack'][0]:.2f}s (their first use {found['firstuse'][0]:.2f}s), "
+          f"+ guidegen's modules {found['imports'][0]:.2f}s; "
           f"in a git checkout: one edit {found['editgit'][0]:.2f}s, "
           f"after a commit {found['commitgit'][0]:.2f}s"
           + (f"; three languages: cold {found['cold3'][0]:.2f}s, no change "
