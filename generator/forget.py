@@ -36,6 +36,7 @@ from generator.core.errors import (
     UsageError,
     display_path,
 )
+from generator.core.vocab import counted
 from generator.core.write import TEMP_RE
 from generator.deliver.sendlog import RunLock, SendLog
 from generator.load.athlete import ID_RE
@@ -106,8 +107,8 @@ class ForgetReport:
 
     def line(self) -> str:
         head = "forget (dry run, nothing removed): would forget" if self.dry_run else "forget:"
-        parts = ", ".join(_plural(n, k) for k, n in self.counts().items())
-        return (f"{head} {_plural(len(self.forgotten), 'runner')} ({parts}); "
+        parts = ", ".join(counted(n, k) for k, n in self.counts().items())
+        return (f"{head} {counted(len(self.forgotten), 'runner')} ({parts}); "
                 f"{len(self.refused)} refused, {len(self.unknown)} unknown")
 
 
@@ -312,7 +313,7 @@ def apply(removal: Removal, layout: OutputLayout, log: SendLog | None) -> Outcom
             outcome.items.append(("manifest entry", f"{rel}: entry {athlete_id}"))
     outcome.rows = log.forget(athlete_id, removal.date) if log else removal.sendlog_rows
     outcome.items.append(("send-log rows", f"{layout.relative(layout.sendlog)}: "
-                          f"{_plural(outcome.rows, 'row')} (kept: a salted hash of the id "
+                          f"{counted(outcome.rows, 'row')} (kept: a salted hash of the id "
                           f"and the date {removal.date})"))
     return outcome
 
@@ -375,10 +376,6 @@ class RosterView:
                            f"be read; fix that row, or remove them from {self.shown}, first",
                            "id", athlete_id=athlete_id)
         return None
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun if n == 1 else noun[:-1] + 'ies' if noun[-1] == 'y' else noun + 's'}"
 
 
 def _decode(raw: bytes) -> str:  # as the roster reader does: UTF-16 with a BOM, else UTF-8

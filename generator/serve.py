@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from generator.core.errors import GuidegenError, Problem, UsageError
+from generator.core.vocab import counted
 from generator.load.project import CONFIG_NAME, load_project
 
 PARTS = ("config", "content", "brands", "templates", "roster")
@@ -196,7 +197,7 @@ class Preview:
         mine = self.athlete_errors()[len(lines):]
         count = len(lines) + len(mine)
         print(f"rebuilt ({what}) in {seconds:.2f}s"
-              + (f": {count} error(s), shown in the browser" if count else ""),
+              + (f": {counted(count, 'error')}, shown in the browser" if count else ""),
               file=sys.stderr, flush=True)
         for line in lines:
             print(f"  {line}", file=sys.stderr, flush=True)

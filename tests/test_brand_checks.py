@@ -83,7 +83,7 @@ def test_check_prints_the_contrast_warning_and_strict_fails_on_it(scratch_projec
     assert result.exit_code == 0, result.stderr
     assert [x for x in result.stderr_lines if x.startswith(line)], result.stderr
     assert "#ffdd00 (headings and links) on the background #ffffff" in result.stderr
-    assert result.stderr_lines[-1].endswith(": 0 errors, 1 warnings")
+    assert result.stderr_lines[-1].endswith(": 0 errors, 1 warning")
     assert run_cli(["check", "data/athletes.csv", "--strict"], cwd=root).exit_code == 1
 
 

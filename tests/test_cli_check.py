@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-SUMMARY_RE = re.compile(r"^(\d+) modules, (\d+) brands(?:, (\d+) athletes)?: "
-                        r"(\d+) errors, (\d+) warnings$")
+SUMMARY_RE = re.compile(r"^(\d+) (modules?), (\d+) (brands?)(?:, (\d+) (athletes?))?: "
+                        r"(\d+) (errors?), (\d+) (warnings?)$")
 
 BROKEN_MODULE = "---\ntitle: Broken\norder: soon\n---\nBody.\n"
 BAD_BRAND = """\
@@ -32,7 +32,10 @@ def _summary(result) -> tuple[int, ...]:
     """(modules, brands, athletes, errors, warnings) from check's last stderr line."""
     match = SUMMARY_RE.match(result.stderr_lines[-1])
     assert match, result.stderr
-    return tuple(int(g) if g is not None else -1 for g in match.groups())
+    groups = match.groups()
+    for number, noun in zip(groups[::2], groups[1::2], strict=True):  # "1 brand", "2 brands"
+        assert number is None or noun.endswith("s") == (number != "1"), result.stderr
+    return tuple(int(g) if g is not None else -1 for g in groups[::2])
 
 
 def _no_traceback(result) -> None:
@@ -61,7 +64,7 @@ def test_check_without_roster_validates_content_and_brands(run_cli, example_root
 def test_check_passes_on_a_fresh_scratch_project(run_cli, scratch_project):
     result = run_cli(["check", "data/athletes.csv"], cwd=scratch_project())
     assert result.exit_code == 0, result.stderr
-    assert result.stderr_lines == ["2 modules, 1 brands, 2 athletes: 0 errors, 0 warnings"]
+    assert result.stderr_lines == ["2 modules, 1 brand, 2 athletes: 0 errors, 0 warnings"]
 
 
 def test_broken_front_matter_is_one_located_line_and_exit_1(run_cli, scratch_project):
@@ -188,7 +191,7 @@ def test_project_option_points_at_another_folder(run_cli, scratch_project, tmp_p
     root = scratch_project()
     result = run_cli(["--project", str(root), "check"], cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert result.stderr_lines == ["2 modules, 1 brands: 0 errors, 0 warnings"]
+    assert result.stderr_lines == ["2 modules, 1 brand: 0 errors, 0 warnings"]
 
 
 def test_invalid_guidegen_toml_exits_2_with_the_located_line(run_cli, scratch_project):

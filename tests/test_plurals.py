@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import re
+import shutil
 
 import pytest
 
 from generator.core.notes import Nn_, Note
+from generator.core.vocab import counted
 from generator.load.project import load_project
 from generator.render.words import Words
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, copy_example
 from tests.test_plan_rules import OPEN, plan, rules_for, runner
 
 PROJECT = load_project(REPO_ROOT)
@@ -103,3 +106,27 @@ def test_the_catalog_template_has_the_plural_entry():
         ids = {m.id for m in read_po(f)}
     assert missed_note("mon").msgid in ids
     assert not any(isinstance(i, str) and "session(s)" in i for i in ids)
+
+
+@pytest.mark.parametrize("n, noun, plural, text", [
+    (0, "error", None, "0 errors"), (1, "error", None, "1 error"),
+    (2, "warning", None, "2 warnings"), (1, "manifest entry", None, "1 manifest entry"),
+    (3, "manifest entry", None, "3 manifest entries"), (2, "day", None, "2 days"),
+    (2, "person", "people", "2 people"), (1, "person", "people", "1 person"),
+])
+def test_the_command_line_counts_in_english(n, noun, plural, text):
+    assert counted(n, noun, plural) == text
+
+
+def test_check_says_one_brand_and_one_athlete(run_cli, tmp_path):
+    """`check`'s summary line: "1 brand", "1 athlete", "1 warning", never "1 brands"."""
+    root = copy_example(tmp_path / "p", ("guidegen.toml", "content", "brands", "templates",
+                                         "locales"))
+    shutil.rmtree(root / "brands" / "summit")
+    roster = root / "one.csv"
+    roster.write_text("id,name,email,race_name,race_date,distance,brand\n"
+                      "x1,Ana,not-an-address,Berlin Marathon,2027-09-26,marathon,harbour\n",
+                      encoding="utf-8")
+    result = run_cli(["check", str(roster)], cwd=root)
+    assert re.search(r", 1 brand, 1 athlete: 0 errors, 1 warning$", result.stderr_lines[-1]), \
+        result.stderr

@@ -123,7 +123,7 @@ def test_check_accepts_excel_unicode_text(run_cli, tmp_path):
         codecs.BOM_UTF16_LE + table(*rows).encode("utf-16-le"))
     result = run_cli(["check", "data/unicode.txt"], cwd=root)
     assert result.exit_code == 0, result.stderr
-    assert result.stderr_lines[-1].endswith("1 athletes: 0 errors, 0 warnings")
+    assert result.stderr_lines[-1].endswith("1 athlete: 0 errors, 0 warnings")
 
 
 # ---------------------------------------------------------------- a bad address

@@ -20,6 +20,7 @@ from generator.core.errors import (
     UsageError,
     display_path,
 )
+from generator.core.vocab import counted
 from generator.load.project import Project, load_project
 
 
@@ -139,9 +140,10 @@ def untranslated(project: Project, modules) -> list[Problem]:
     from generator.load.translations import missing
 
     content = project.settings.content_dir
-    return [Problem(content, None, f"{lang}: {len(slugs)} module(s) not translated, left out "
-                    f"of the {lang} site and shown in {project.languages.default_lang} in its "
-                    f"guides: {', '.join(slugs)}", "translations", "note")
+    default = project.languages.default_lang
+    return [Problem(content, None, f"{lang}: {counted(len(slugs), 'module')} not translated, "
+                    f"left out of the {lang} site and shown in {default} in its guides: "
+                    f"{', '.join(slugs)}", "translations", "note")
             for lang, slugs in missing(modules, project.languages).items() if slugs]
 
 
@@ -174,9 +176,10 @@ def check(ctx: click.Context, roster: Path | None, strict: bool, report: Path | 
         code = EXIT_USAGE  # nothing could be built
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
-    summary = (f"{len(inputs.modules)} modules, {len(inputs.brands)} brands"
-               + (f", {len(inputs.athletes)} athletes" if roster is not None else "")
-               + f": {errors} errors, {warnings} warnings")
+    summary = (f"{counted(len(inputs.modules), 'module')}, "
+               f"{counted(len(inputs.brands), 'brand')}"
+               + (f", {counted(len(inputs.athletes), 'athlete')}" if roster is not None else "")
+               + f": {counted(errors, 'error')}, {counted(warnings, 'warning')}")
     click.echo(summary, err=True)
     write_report(report, "check", problems, {"modules": len(inputs.modules),
                                              "brands": len(inputs.brands),

@@ -16,6 +16,7 @@ import click
 
 from generator.cli.app import _project
 from generator.core.errors import EXIT_INVALID_INPUT, EXIT_OK
+from generator.core.vocab import counted
 
 POT = "messages.pot"
 MAPPING = "babel.cfg"
@@ -100,7 +101,8 @@ def compile_(ctx: click.Context) -> None:
             click.echo(f"{po.relative_to(project.root)}:{line}: {err} ({msgid!r})", err=True)
         bad += len(errors)
         write_mo(io.BytesIO(), catalog)
-    click.echo(f"{len(project.languages.translated)} catalog(s), {bad} problem(s)")
+    click.echo(f"{counted(len(project.languages.translated), 'catalog')}, "
+               f"{counted(bad, 'problem')}")
     ctx.exit(EXIT_INVALID_INPUT if bad else EXIT_OK)
 
 
@@ -124,9 +126,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for lang, row in rows.items():
-            click.echo(f"{lang}: {row['translated']} strings translated, {row['fuzzy']} fuzzy, "
-                       f"{len(row['missing'])} missing; {len(row.get('modules', []))} "
-                       "content module(s) not translated")
+            click.echo(f"{lang}: {counted(row['translated'], 'string')} translated, "
+                       f"{row['fuzzy']} fuzzy, {len(row['missing'])} missing; "
+                       f"{counted(len(row.get('modules', [])), 'content module')} "
+                       "not translated")
             for msgid in row["missing"]:
                 click.echo(f"  string: {msgid}")
             for slug in row.get("modules", []):

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from generator.cli.app import _project
+from generator.core.vocab import counted
 
 LEAVES = ("Personal data leaves this machine only by 'guidegen email' and in the files the "
           "clinic publishes ({site}, whose plans/ folder holds each runner's private page).")
@@ -39,9 +40,9 @@ def privacy(ctx: click.Context, out: Path | None, outbox: Path | None, as_json: 
         return
     width = max(len(s.kind) for s in stores)
     for s in stores:
-        counted = ("not counted" if s.runners is None
-                   else f"{s.runners} runners, {s.files} files")
-        click.echo(f"{s.kind:<{width}}  {counted}  {s.where}")
+        held = ("not counted" if s.runners is None
+                else f"{counted(s.runners, 'runner')}, {counted(s.files, 'file')}")
+        click.echo(f"{s.kind:<{width}}  {held}  {s.where}")
         click.echo(f"{'':<{width}}  holds:   {', '.join(s.fields)}")
         click.echo(f"{'':<{width}}  read by: {s.readers}")
         click.echo(f"{'':<{width}}  kept:    {s.kept}")

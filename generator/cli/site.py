@@ -24,6 +24,7 @@ from generator.cli.app import (
 )
 from generator.cli.report import write_report
 from generator.core.errors import EXIT_USAGE, Problem
+from generator.core.vocab import counted
 
 out_option = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
                           default=None,
@@ -138,7 +139,7 @@ def init(directory: Path, brand_id: str) -> None:
     from generator.scaffold import scaffold
 
     written = scaffold(directory, brand_id)
-    click.echo(f"created {directory} ({len(written)} files)", err=True)
+    click.echo(f"created {directory} ({counted(len(written), 'file')})", err=True)
     click.echo("next steps:\n"
                f"  cd {directory}\n"
                "  export GUIDEGEN_PLAN_SECRET=$(python3 -c 'import secrets; "

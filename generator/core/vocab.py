@@ -1,6 +1,7 @@
 """The domain's words, defined once: weekdays, distances, experience, frequencies,
 session kinds and pressures. Schemas (roster, brands, front matter), the planner and the
-pages all take them from here."""
+pages all take them from here; and :func:`counted`, for the English the command line
+speaks ("1 brand", "3 brands")."""
 
 from __future__ import annotations
 
@@ -22,3 +23,14 @@ RACE = "race"  # the all-day race event on a timeline (not a session rule)
 Pressure = Literal["light", "moderate", "firm"]
 PRESSURES: tuple[str, ...] = get_args(Pressure)
 NO_PRESSURE = "none"  # the race itself
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the command line's English: "1 error", "0 errors", "2
+    entries" (a consonant's "y" becomes "ies"); ``plural`` for any other plural."""
+    if n == 1:
+        return f"{n} {noun}"
+    if plural is None:
+        plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" \
+            else noun + "s"
+    return f"{n} {plural}"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from generator.core.errors import GuidegenError, Problem, UsageError, display_path
 from generator.core.statefile import read_state
+from generator.core.vocab import counted
 from generator.publish.layout import OutputLayout
 from generator.publish.manifest import Manifest, validate
 from generator.publish.shards import in_shard, shard_of
@@ -54,7 +55,7 @@ class Merged:
         missing = f"; no manifest of shard {', '.join(map(str, self.missing))}" \
             if self.missing else ""
         return (f"merged {len(self.shards)} of {self.count} shard manifests into "
-                f"manifest.json ({self.runners} runners){missing}")
+                f"manifest.json ({counted(self.runners, 'runner')}){missing}")
 
 
 def pending(layout: OutputLayout) -> dict[int, dict[int, Path]]:
