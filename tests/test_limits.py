@@ -54,7 +54,7 @@ def test_a_200000_row_roster_is_refused_in_one_line_and_bounded_memory(scratch_p
     assert code == 2  # nothing could be built
     assert lines[0] == (f"data/big.csv: roster has 200000 rows; the limit is {MAX_ROWS} per "
                         "file: split it into several files")
-    assert len(lines) == 2 and lines[1].startswith("2 modules, 1 brands, 0 athletes: 1 errors")
+    assert len(lines) == 2 and lines[1].startswith("2 modules, 1 brand, 0 athletes: 1 error,")
     # the file, its text and one parsing pass: no row objects for 200,000 rows
     assert peak - baseline < 3 * size_mib + 20, (peak, baseline, size_mib)
     assert seconds < 60

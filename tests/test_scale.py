@@ -82,7 +82,7 @@ def test_check_in_parallel_says_what_it_says_serially(project, monkeypatch):
     serial_run = invoke_cli(["check", "data/athletes.csv"], cwd=project)
     assert parallel_run.exit_code == serial_run.exit_code
     assert parallel_run.stderr == serial_run.stderr
-    assert parallel_run.stderr_lines[-1].startswith(f"2 modules, 1 brands, {COUNT} athletes")
+    assert parallel_run.stderr_lines[-1].startswith(f"2 modules, 1 brand, {COUNT} athletes")
 
 
 def _squares(offset: int, items) -> list[int]:

@@ -164,7 +164,7 @@ def test_a_bad_email_in_yaml_or_json_is_the_same_warning(tmp_path):
     assert [p.line for p in problems] == [1]
 
 
-def test_a_row_with_a_bad_email_and_another_error_is_refused_for_the_other(tmp_path):
+def test_a_row_with_a_bad_email_and_another_error_is_refused_naming_both(tmp_path):
     rows = [["cy-03", "Cy Young", "ada@@x", "Marathon", "2027-02-30", "", ""],
             ["cy-03", "Cy Again", "ada@@y", "Marathon", "2027-04-18", "", ""],
             ["cy-03", "Cy Third", "ada@@z", "Marathon", "2027-04-18", "", ""]]
@@ -172,6 +172,7 @@ def test_a_row_with_a_bad_email_and_another_error_is_refused_for_the_other(tmp_p
                               table(*rows, sep=",", newline="\n").encode("utf-8"))
     assert [(a.name, a.email) for a in athletes] == [("Cy Again", None)]
     assert [str(p) for p in problems] == [
+        "roster.csv:2: email: not a valid email address (got 'ada@@x')",
         "roster.csv:2: race_date: 2027-02-30 is not a real calendar date",
         "roster.csv:3: warning: email: 'ada@@y' is not a valid address; the guide is built, "
         "no email will be sent",

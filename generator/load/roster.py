@@ -319,7 +319,7 @@ def load_roster(
         try:
             athlete, bad_email = _validate(record)
         except ValidationError as exc:
-            problems.append(_row_problem(exc, shown, line))
+            problems += _row_problems(exc, shown, line)
             continue
         if athlete.id in seen:
             problems.append(Problem(shown, line, f"duplicate id {athlete.id!r} (first on row "
@@ -351,24 +351,31 @@ def _validate(record: dict) -> tuple[Athlete, object | None]:
 
     A bad address costs the runner their email, not their guide: the row is validated
     again without it (the Athlete model itself never holds an invalid address). Raises
-    the ValidationError of the row's other fields."""
+    the ValidationError of the whole row (the address's error too) when other fields are
+    bad as well: the row is skipped, and every problem in it is reported."""
     try:
         return Athlete.model_validate(record), None
     except ValidationError as exc:
         if not any(e["loc"] == ("email",) for e in exc.errors()):
             raise
-        return Athlete.model_validate({**record, "email": None}), record.get("email")
+        try:
+            return Athlete.model_validate({**record, "email": None}), record.get("email")
+        except ValidationError:
+            raise exc from None
 
 
-def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
-    """One line per bad row: the first error names the field."""
+def _row_problems(exc: ValidationError, shown: str, line: int) -> list[Problem]:
+    """A bad row's problems, one line each (its field, the message, the offending value),
+    so that a clinic fixes the whole row at once rather than one field per run."""
     errors = exc.errors()
     # id and training_start are derived from name/race_date when absent: their
-    # "missing" is a consequence of another error, never the one to report
+    # "missing" is a consequence of another error, never one to report
     causes = [e for e in errors
               if not (e["type"] == "missing" and e["loc"] in (("id",), ("training_start",)))]
-    errors = causes or errors
-    err = errors[0]
+    return [_field_problem(err, shown, line) for err in causes or errors]
+
+
+def _field_problem(err: dict, shown: str, line: int) -> Problem:
     field = ".".join(str(p) for p in err["loc"]) or None
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
@@ -377,9 +384,6 @@ def _row_problem(exc: ValidationError, shown: str, line: int) -> Problem:
         msg = f"{msg} (got {len(err.get('input', ''))})"
     elif "input" in err and not _shows(msg, err["input"]):
         msg = f"{msg} (got {short_repr(err['input'])})"  # the offending value, bounded
-    more = len(errors) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''} in this row)"
     return Problem(shown, line, msg, field=field)
 
 
