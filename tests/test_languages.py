@@ -262,6 +262,30 @@ def test_the_catalog_template_holds_every_string_the_code_marks(tmp_path):
         assert {m.id for m in read_po(fresh)} == {m.id for m in read_po(shipped)}
 
 
+def test_extract_then_update_changes_no_catalog_and_init_names_guidegen(tmp_path):
+    """The translators' round trip: `i18n extract` then `i18n update` with no new string
+    leaves every catalog byte for byte as it was (no header rewritten, no date moved), and
+    a catalog `i18n init` starts says whose strings it holds, not "PROJECT VERSION"."""
+    from generator import __version__
+
+    copy = copy_example(tmp_path / "p", ("guidegen.toml", "templates", "locales", "babel.cfg",
+                                         "generator"))
+    shipped = {p.relative_to(copy): p.read_bytes() for p in copy.glob("locales/*/*/*.po")}
+    assert len(shipped) == 2
+    assert cli(["i18n", "extract"], copy).returncode == 0
+    done = cli(["i18n", "update"], copy)
+    assert done.returncode == 0, done.stderr
+    assert {p: (copy / p).read_bytes() for p in shipped} == shipped
+    assert cli(["i18n", "init", "fr"], copy).returncode == 0
+    fr = copy / "locales" / "fr" / "LC_MESSAGES" / "messages.po"
+    started = fr.read_text(encoding="utf-8")
+    assert f'"Project-Id-Version: guidegen {__version__}\\n"' in started
+    assert "# French translations for guidegen." in started
+    assert "PROJECT" not in started and "VERSION" not in started
+    assert cli(["i18n", "update"], copy).returncode == 0
+    assert fr.read_text(encoding="utf-8") == started
+
+
 @pytest.mark.parametrize("name, text, message", [
     ("x.es.md", "---\ntitle: X\n---\nHola\n", "no base module x.md"),
     ("why-massage-helps.es.md", "---\ntitle: X\norder: 3\n---\nHola\n",

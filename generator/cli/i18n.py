@@ -28,6 +28,25 @@ def _pybabel(*args: str) -> None:
     CommandLineInterface().run(["pybabel", "--quiet", *args])
 
 
+def _name_catalog(po: Path) -> None:
+    """A catalog ``pybabel init`` just made says whose strings it holds: "guidegen" and
+    its version, where Babel writes "PROJECT VERSION" (the template has no header, so
+    that it does not change with the day it was extracted). Babel reads the header's
+    last word as the version, so a catalog named so goes through ``update`` unchanged."""
+    from babel.messages.catalog import DEFAULT_HEADER
+    from babel.messages.pofile import read_po, write_po
+
+    from generator import __version__
+
+    with open(po, "rb") as f:
+        catalog = read_po(f)
+    catalog.project, catalog.version = "guidegen", __version__
+    catalog.header_comment = DEFAULT_HEADER  # its PROJECT filled in from the above
+    out = io.BytesIO()
+    write_po(out, catalog, width=None)
+    po.write_bytes(out.getvalue())
+
+
 def _locales(project) -> Path:
     return project.path(project.settings.locales_dir)
 
@@ -70,6 +89,7 @@ def init(ctx: click.Context, lang: str) -> None:
     locales = _locales(project)
     _pybabel("init", "-i", str(locales / POT), "-d", str(locales), "-l", lang,
              "--no-wrap")
+    _name_catalog(locales / lang / "LC_MESSAGES" / "messages.po")
     click.echo(f"wrote {locales.relative_to(project.root)}/{lang}/LC_MESSAGES/messages.po")
 
 
@@ -81,7 +101,7 @@ def update(ctx: click.Context) -> None:
     project = _project(ctx)
     locales = _locales(project)
     _pybabel("update", "-i", str(locales / POT), "-d", str(locales), "--no-wrap",
-             "--ignore-obsolete")
+             "--ignore-obsolete", "--ignore-pot-creation-date")
 
 
 @i18n.command("compile")
