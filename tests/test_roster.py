@@ -262,7 +262,7 @@ def test_missing_required_column_is_reported_on_the_header(tmp_path):
     path.write_text("id,name,race_date\nx,X,2027-04-18\n", encoding="utf-8")
     athletes, problems = load_roster(path, BRANDS, tmp_path)
     assert athletes == []
-    assert _errors(problems) == ["roster.csv:1: missing required column(s): race_name"]
+    assert _errors(problems) == ["roster.csv:1: missing required column: race_name"]
 
 
 def test_unknown_column_is_a_warning_and_rows_still_load(tmp_path):

@@ -90,7 +90,8 @@ def load_appointments(path: Path, root: Path | None = None,
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header and c not in ("time", "status")]
     if missing:
-        return {}, [Problem(shown, 1, f"missing column(s): {', '.join(missing)} (expected "
+        columns = "column" if len(missing) == 1 else "columns"
+        return {}, [Problem(shown, 1, f"missing {columns}: {', '.join(missing)} (expected "
                             f"{','.join(COLUMNS)})")]
     found: dict[str, list[Appointment]] = {}
     problems: list[Problem] = []

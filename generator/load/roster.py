@@ -102,10 +102,11 @@ def _csv_records(text: str, shown: str):
         raise _FileProblem(Problem(shown, 1, "the first line is empty (expected a header row)"))
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
     if dupes:
-        raise _FileProblem(Problem(shown, 1, f"duplicated column(s): {', '.join(dupes)}"))
+        raise _FileProblem(Problem(shown, 1, f"duplicated {_columns(dupes)}: {', '.join(dupes)}"))
     missing = [f for f in REQUIRED if f not in header]
     if missing:
-        raise _FileProblem(Problem(shown, 1, f"missing required column(s): {', '.join(missing)}"))
+        raise _FileProblem(Problem(shown, 1, f"missing required {_columns(missing)}: "
+                                   f"{', '.join(missing)}"))
     extra = [h for h in header if h not in FIELDS and h not in REFUSED]
     header_problems = [Problem(shown, 1, REFUSED[h], field=h) for h in header if h in REFUSED]
     header_problems += [Problem(shown, 1, f"unknown column {h!r} ignored "
@@ -344,6 +345,10 @@ def load_roster(
     if lines is not None:
         lines.update((a.id, seen[a.id]) for a in athletes)
     return athletes, problems
+
+
+def _columns(names: list[str]) -> str:
+    return "column" if len(names) == 1 else "columns"
 
 
 def _validate(record: dict) -> tuple[Athlete, object | None]:
