@@ -53,7 +53,7 @@ BREAKAGES = [
      "timezone: unknown time zone 'Mountain/Boulder' (use an IANA name such as Europe/London)"
      " (got 'Mountain/Boulder')"),
     ("unknown-weekday", 'open_days = ["tue"', 'open_days = ["tuesday"', "open_days = ",
-     "open_days.0: Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun' "
+     "open_days.0: must be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun' "
      "(got 'tuesday')"),
     ("no-open-day", 'open_days = ["tue", "wed", "thu", "fri", "sat"]', "open_days = []",
      "open_days = ",

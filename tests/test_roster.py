@@ -133,7 +133,7 @@ BAD_ROWS = [
     ("start-on-race-day", "b-1,B,,Marathon,2027-04-18,,2027-04-18,,",
      "training_start: must be before race_date (got '2027-04-18')"),
     ("unknown-distance", "b-1,B,,Marathon,2027-04-18,sprint,,,",
-     "distance: Input should be 'marathon', 'half-marathon' or 'ultra' (got 'sprint')"),
+     "distance: must be 'marathon', 'half-marathon' or 'ultra' (got 'sprint')"),
     ("id-with-slash", "a/b,B,,Marathon,2027-04-18,,,,",
      "id: must be 1-64 of A-Z a-z 0-9 _ - (it names output files) (got 'a/b')"),
     ("id-with-dotdot", "..,B,,Marathon,2027-04-18,,,,",
@@ -159,7 +159,7 @@ def test_every_problem_of_a_bad_row_is_a_located_line_of_its_own(tmp_path):
         "roster.csv:3: name: required field is missing",
         "roster.csv:3: email: not a valid email address (got 'not-an-email')",
         "roster.csv:3: race_date: 2027-02-30 is not a real calendar date",
-        "roster.csv:3: distance: Input should be 'marathon', 'half-marathon' or 'ultra' "
+        "roster.csv:3: distance: must be 'marathon', 'half-marathon' or 'ultra' "
         "(got 'sprint')"]
     assert [a.id for a in athletes] == ["ok-1", "ok-3"]
 
@@ -195,7 +195,7 @@ def test_several_bad_rows_each_get_their_own_line(tmp_path):
     )
     assert _errors(problems) == [
         "roster.csv:2: race_date: 2027-02-30 is not a real calendar date",
-        "roster.csv:4: distance: Input should be 'marathon', 'half-marathon' or 'ultra' "
+        "roster.csv:4: distance: must be 'marathon', 'half-marathon' or 'ultra' "
         "(got 'moon')",
     ]
     assert [a.id for a in athletes] == ["ok-1"]
@@ -241,7 +241,7 @@ def test_json_bad_row_is_located_at_its_object(tmp_path):
     second = next(i for i, t in enumerate(text_lines, 1) if '"j-2"' in t) - 1
     third = next(i for i, t in enumerate(text_lines, 1) if '"j-3"' in t) - 1
     assert _errors(problems) == [
-        f"roster.json:{second}: distance: Input should be 'marathon', 'half-marathon' or "
+        f"roster.json:{second}: distance: must be 'marathon', 'half-marathon' or "
         "'ultra' (got 'sprint')",
         f"roster.json:{third}: colour: unknown field",
     ]

@@ -222,7 +222,7 @@ SHOWN = [
     ("training_start", "2027-05-01", "training_start: must be before race_date "
      "(got '2027-05-01')"),
     ("name", "Cy\x1b[31mYoung", "name: contains control characters (got 'Cy\\x1b[31mYoung')"),
-    ("long_run_day", "Sunday", "long_run_day: Input should be 'mon', 'tue', 'wed', 'thu', "
+    ("long_run_day", "Sunday", "long_run_day: must be 'mon', 'tue', 'wed', 'thu', "
      "'fri', 'sat' or 'sun' (got 'sunday')"),
     ("race_date", "18/04/2027", "race_date: must be an ISO date YYYY-MM-DD (got '18/04/2027')"),
     ("preferred_time", "9.15", "preferred_time: String should match pattern "
@@ -248,4 +248,4 @@ def test_a_value_of_the_wrong_type_is_shown_too(tmp_path):
                     encoding="utf-8")
     _, problems = load_roster(path, None, tmp_path)
     assert [str(p) for p in problems] == [
-        "roster.json:1: name: Input should be a valid string (got True)"]
+        "roster.json:1: name: must be a valid string (got True)"]

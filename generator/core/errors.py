@@ -164,6 +164,16 @@ def yaml_error_line(exc: Exception) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+def plain_message(err: dict) -> str:
+    """A validation error's message in guidegen's words: pydantic's "Value error, "
+    prefix dropped and its "Input should be ..." said as "must be ...", as guidegen's own
+    checks say it ("must be before race_date")."""
+    msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith("Input should be "):
+        msg = "must be " + msg.removeprefix("Input should be ")
+    return msg
+
+
 def pydantic_problems(
     exc, path: str, line_of: callable, default_line: int | None, severity: str = "error"
 ) -> list[Problem]:
@@ -175,7 +185,7 @@ def pydantic_problems(
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
         field = ".".join(loc) if loc else None
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = plain_message(err)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif err["type"] == "missing":

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from generator.core.counted import Counted, limited_records
-from generator.core.errors import Problem, display_path, yaml_error_line
+from generator.core.errors import Problem, display_path, plain_message, yaml_error_line
 from generator.load.athlete import (
     EMAIL_RE,
     ID_RE,
@@ -382,7 +382,7 @@ def _row_problems(exc: ValidationError, shown: str, line: int) -> list[Problem]:
 
 def _field_problem(err: dict, shown: str, line: int) -> Problem:
     field = ".".join(str(p) for p in err["loc"]) or None
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = plain_message(err)
     if err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "string_too_long":
