@@ -92,7 +92,7 @@ def test_wrong_type_is_reported_on_the_line_of_the_value(tmp_path):
     })
     assert len(problems) == 1
     assert str(problems[0]).startswith("content/a.md:4: order: ")
-    assert "integer" in problems[0].message and "'soon'" in problems[0].message
+    assert "whole number" in problems[0].message and "'soon'" in problems[0].message
 
 
 def test_wrong_type_nested_in_sessions_points_at_the_nested_key(tmp_path):

@@ -248,4 +248,4 @@ def test_a_value_of_the_wrong_type_is_shown_too(tmp_path):
                     encoding="utf-8")
     _, problems = load_roster(path, None, tmp_path)
     assert [str(p) for p in problems] == [
-        "roster.json:1: name: must be a valid string (got True)"]
+        "roster.json:1: name: must be text (got True)"]

@@ -164,10 +164,23 @@ def yaml_error_line(exc: Exception) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+# pydantic's messages for a value of the wrong kind, said for people who edit
+# spreadsheets and Markdown rather than Python
+_KINDS = {"int_parsing": "a whole number", "int_type": "a whole number",
+          "int_from_float": "a whole number", "float_parsing": "a number",
+          "float_type": "a number", "bool_parsing": "true or false",
+          "bool_type": "true or false", "string_type": "text", "list_type": "a list"}
+
+
 def plain_message(err: dict) -> str:
     """A validation error's message in guidegen's words: pydantic's "Value error, "
-    prefix dropped and its "Input should be ..." said as "must be ...", as guidegen's own
-    checks say it ("must be before race_date")."""
+    prefix dropped, "Input should be ..." said as "must be ...", as guidegen's own checks
+    say it ("must be before race_date"), and a value of the wrong kind named plainly
+    ("must be a whole number", not "a valid integer, unable to parse string as an
+    integer")."""
+    kind = _KINDS.get(err["type"])
+    if kind is not None:
+        return f"must be {kind}"
     msg = err["msg"].removeprefix("Value error, ")
     if msg.startswith("Input should be "):
         msg = "must be " + msg.removeprefix("Input should be ")
