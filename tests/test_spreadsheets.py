@@ -225,8 +225,8 @@ SHOWN = [
     ("long_run_day", "Sunday", "long_run_day: must be 'mon', 'tue', 'wed', 'thu', "
      "'fri', 'sat' or 'sun' (got 'sunday')"),
     ("race_date", "18/04/2027", "race_date: must be an ISO date YYYY-MM-DD (got '18/04/2027')"),
-    ("preferred_time", "9.15", "preferred_time: String should match pattern "
-     "'^([01]\\d|2[0-3]):[0-5]\\d$' (got '9.15')"),
+    ("preferred_time", "9.15", "preferred_time: must be a time of day as HH:MM, 24-hour, "
+     "such as 17:30 (got '9.15')"),
     ("focus_areas", "calves;<b>", "focus_areas: '<b>' is not a valid focus area"),
 ]
 

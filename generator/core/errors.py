@@ -13,6 +13,8 @@ import reprlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from generator.core.vocab import PATTERN_WORDS
+
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 1
 EXIT_USAGE = 2
@@ -175,16 +177,28 @@ _KINDS = {"int_parsing": "a whole number", "int_type": "a whole number",
 def plain_message(err: dict) -> str:
     """A validation error's message in guidegen's words: pydantic's "Value error, "
     prefix dropped, "Input should be ..." said as "must be ...", as guidegen's own checks
-    say it ("must be before race_date"), and a value of the wrong kind named plainly
-    ("must be a whole number", not "a valid integer, unable to parse string as an
-    integer")."""
+    say it ("must be before race_date"), and a value of the wrong kind or shape named
+    plainly ("must be a whole number", not "a valid integer, unable to parse string as an
+    integer"; "must be a colour as #rrggbb", not the regular expression)."""
     kind = _KINDS.get(err["type"])
+    if kind is None and err["type"] == "string_pattern_mismatch":
+        kind = PATTERN_WORDS.get((err.get("ctx") or {}).get("pattern"))
     if kind is not None:
         return f"must be {kind}"
     msg = err["msg"].removeprefix("Value error, ")
-    if msg.startswith("Input should be "):
-        msg = "must be " + msg.removeprefix("Input should be ")
+    for said in ("Input should ", "String should ", "List should "):
+        if msg.startswith(said):  # "String should have at most 120 characters"
+            return "must " + msg.removeprefix(said)
     return msg
+
+
+def shows_value(msg: str, value) -> bool:
+    """Whether ``msg`` already quotes ``value`` (or, for a list, one of its items): then
+    no "(got ...)" is added to say it again."""
+    if "(got " in msg:
+        return True
+    items = value[:10] if isinstance(value, list | tuple) else [value]
+    return any(isinstance(v, str) and v.strip() and v.strip()[:40] in msg for v in items)
 
 
 def pydantic_problems(
@@ -203,8 +217,8 @@ def pydantic_problems(
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "required field is missing"
-        elif "input" in err and err["type"] not in ("missing",) and not isinstance(
-            err["input"], dict
+        elif "input" in err and not isinstance(err["input"], dict) and not shows_value(
+            msg, err["input"]
         ):
             got = _SHORT.repr(err["input"])  # bounded: YAML aliases can make it huge
             if len(got) > 60:

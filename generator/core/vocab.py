@@ -25,6 +25,25 @@ PRESSURES: tuple[str, ...] = get_args(Pressure)
 NO_PRESSURE = "none"  # the race itself
 
 
+# The shapes a text field must have, and how a message says each to the person who edits
+# the file: a regular expression is no help to a clinic's receptionist.
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+WEB_ADDRESS = r"^https?://\S+$"
+MAIL_OR_WEB = r"^(mailto:|https?://)\S+$"
+EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+FONT_NAME = r"^[A-Za-z0-9 _-]{1,60}$"
+PATTERN_WORDS = {
+    HHMM: "a time of day as HH:MM, 24-hour, such as 17:30",
+    HEX_COLOUR: "a colour as #rrggbb, such as #0b5d6b",
+    SLUG: "lowercase letters, digits and '-', starting with a letter or digit (at most 64)",
+    WEB_ADDRESS: "a web address starting with http:// or https://",
+    MAIL_OR_WEB: "a mailto: address or a web address starting with http:// or https://",
+    EMAIL_SHAPE: "an email address, such as hello@example.com",
+    FONT_NAME: "a font family's name: letters, digits, spaces, '_' or '-' (at most 60)",
+}
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and ``noun`` in the command line's English: "1 error", "0 errors", "2
     entries" (a consonant's "y" becomes "ies"); ``plural`` for any other plural."""

@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from generator.core.errors import bounded_repr
-from generator.core.vocab import Distance, Experience, Frequency, Weekday
-from generator.load.fields import HHMM, weekday_list
+from generator.core.vocab import HHMM, Distance, Experience, Frequency, Weekday
+from generator.load.fields import weekday_list
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EMAIL_RE = re.compile(

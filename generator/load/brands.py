@@ -22,12 +22,12 @@ from xml.parsers import expat
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from generator.core import vocab
 from generator.core.errors import Problem, display_path, pydantic_problems
 from generator.core.vocab import Weekday
 from generator.load.fields import closed_ranges, iana_timezone
 from generator.load.tomlsource import read_toml, toml_key_line
 
-HEX_RE = r"^#[0-9a-fA-F]{6}$"
 BRAND_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")  # \t, \n allowed
 _BREAK_RE = re.compile(r"[\t\n]")
@@ -49,17 +49,17 @@ def _text(v, one_line: bool):
 
 
 class Colors(_Strict):
-    primary: str = Field(pattern=HEX_RE)
-    accent: str = Field(pattern=HEX_RE)
-    text: str = Field(default="#1d2428", pattern=HEX_RE)
-    background: str = Field(default="#ffffff", pattern=HEX_RE)
-    muted: str = Field(default="#5b6770", pattern=HEX_RE)
+    primary: str = Field(pattern=vocab.HEX_COLOUR)
+    accent: str = Field(pattern=vocab.HEX_COLOUR)
+    text: str = Field(default="#1d2428", pattern=vocab.HEX_COLOUR)
+    background: str = Field(default="#ffffff", pattern=vocab.HEX_COLOUR)
+    muted: str = Field(default="#5b6770", pattern=vocab.HEX_COLOUR)
 
 
 class Contact(_Strict):
     phone: str | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    website: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    email: str | None = Field(default=None, pattern=vocab.EMAIL_SHAPE)
+    website: str | None = Field(default=None, pattern=vocab.WEB_ADDRESS)
 
     @field_validator("phone")
     @classmethod
@@ -87,13 +87,13 @@ class BrandConfig(_Strict):
     paper: Literal["A4", "Letter"] = "A4"
     timezone: str
     open_days: list[Weekday] = Field(min_length=1)
-    appointment_time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    appointment_time: str = Field(pattern=vocab.HHMM)
     closed: tuple[tuple[dt.date, dt.date], ...] = ()  # "2026-12-24..2027-01-02", "2027-04-13"
-    booking_url: str = Field(pattern=r"^https?://\S+$")
+    booking_url: str = Field(pattern=vocab.WEB_ADDRESS)
     address: str = Field(min_length=1)
     legal_footer: str = Field(min_length=1)
-    unsubscribe: str | None = Field(default=None, pattern=r"^(mailto:|https?://)\S+$")
-    font_family: str = Field(default="DejaVu Sans", pattern=r"^[A-Za-z0-9 _-]{1,60}$")
+    unsubscribe: str | None = Field(default=None, pattern=vocab.MAIL_OR_WEB)
+    font_family: str = Field(default="DejaVu Sans", pattern=vocab.FONT_NAME)
     colors: Colors
     contact: Contact = Contact()
     translations: dict[str, BrandText] = {}  # language -> tagline, legal footer, address

@@ -24,7 +24,7 @@ from generator.core.errors import (
     pydantic_problems,
     yaml_error_line,
 )
-from generator.core.vocab import Distance, Experience, Frequency, Pressure
+from generator.core.vocab import SLUG, Distance, Experience, Frequency, Pressure
 from generator.core.vocab import SessionKind as Kind
 from generator.load.markdown_html import (
     _BLOCK_NEEDS,
@@ -55,7 +55,7 @@ __all__ = [
     "render_markdown", "sanitise", "shift_headings", "skippable",
 ]
 
-SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,63}$"
+SLUG_RE = SLUG  # a module's slug (the name other modules import)
 MAX_INDENT = 160  # columns of indentation (or '>' quoting) before a line's text
 
 

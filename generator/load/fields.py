@@ -16,7 +16,6 @@ def iana_timezone(value: str) -> str:
     return value
 
 
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 MAX_CLOSED_DAYS = 366  # one range may close the clinic for at most a year
 
 

@@ -16,7 +16,13 @@ import yaml
 from pydantic import ValidationError
 
 from generator.core.counted import Counted, limited_records
-from generator.core.errors import Problem, display_path, plain_message, yaml_error_line
+from generator.core.errors import (
+    Problem,
+    display_path,
+    plain_message,
+    shows_value,
+    yaml_error_line,
+)
 from generator.load.athlete import (
     EMAIL_RE,
     ID_RE,
@@ -387,14 +393,8 @@ def _field_problem(err: dict, shown: str, line: int) -> Problem:
         msg = "required field is missing"
     elif err["type"] == "string_too_long":
         msg = f"{msg} (got {len(err.get('input', ''))})"
-    elif "input" in err and not _shows(msg, err["input"]):
+    elif "input" in err and not shows_value(msg, err["input"]):
         msg = f"{msg} (got {short_repr(err['input'])})"  # the offending value, bounded
     return Problem(shown, line, msg, field=field)
 
 
-def _shows(msg: str, value) -> bool:
-    """Whether ``msg`` already quotes ``value`` (or, for a list, one of its items)."""
-    if "(got " in msg:
-        return True
-    items = value[:10] if isinstance(value, list | tuple) else [value]
-    return any(isinstance(v, str) and v.strip() and v.strip()[:40] in msg for v in items)

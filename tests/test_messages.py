@@ -1,0 +1,62 @@
+"""Validation messages in the words of the people who edit the files: no pydantic
+phrasing ("Input should be", "a valid integer") and no regular expression reaches them."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pydantic
+import pytest
+
+import generator.load
+from generator.core.errors import plain_message
+from generator.core.vocab import PATTERN_WORDS
+
+
+class Sample(pydantic.BaseModel):
+    order: int = 0
+    draft: bool = False
+    title: str = ""
+    days: list[str] = []
+    shaped: str = pydantic.Field(default="00:00", pattern=next(iter(PATTERN_WORDS)))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("order", "soon", "must be a whole number"),
+    ("order", 1.5, "must be a whole number"),
+    ("draft", "maybe", "must be true or false"),
+    ("title", True, "must be text"),
+    ("days", "mon", "must be a list"),
+])
+def test_a_value_of_the_wrong_kind_is_named_plainly(field, value, message):
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Sample(**{field: value})
+    assert plain_message(caught.value.errors()[0]) == message
+
+
+def test_a_shape_is_said_in_words_not_as_a_regular_expression():
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Sample(shaped="25:00")
+    said = plain_message(caught.value.errors()[0])
+    assert said == f"must be {next(iter(PATTERN_WORDS.values()))}"
+    assert "^" not in said and "\\" not in said
+
+
+def test_every_pattern_a_loaded_file_is_checked_against_has_words():
+    """A new ``Field(pattern=...)`` in a load model without words in PATTERN_WORDS would
+    show its regular expression to a clinic: this finds it."""
+    patterns = {}
+    for info in pkgutil.iter_modules(generator.load.__path__, "generator.load."):
+        module = importlib.import_module(info.name)
+        for model in vars(module).values():
+            if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)
+                    and model.__module__ == info.name):
+                continue
+            for name, field in model.model_fields.items():
+                for meta in field.metadata:
+                    pattern = getattr(meta, "pattern", None)
+                    if pattern is not None:
+                        patterns[f"{model.__name__}.{name}"] = pattern
+    assert len(patterns) >= 10, patterns  # colours, times, addresses, slug, font
+    assert {f: p for f, p in patterns.items() if p not in PATTERN_WORDS} == {}
