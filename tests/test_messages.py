@@ -10,7 +10,7 @@ import pydantic
 import pytest
 
 import generator.load
-from generator.core.errors import plain_message
+from generator.core.errors import known_keys, plain_message
 from generator.core.vocab import PATTERN_WORDS
 
 
@@ -60,3 +60,21 @@ def test_every_pattern_a_loaded_file_is_checked_against_has_words():
                         patterns[f"{model.__name__}.{name}"] = pattern
     assert len(patterns) >= 10, patterns  # colours, times, addresses, slug, font
     assert {f: p for f, p in patterns.items() if p not in PATTERN_WORDS} == {}
+
+
+def test_a_misspelt_key_is_answered_with_the_key_it_is_close_to(tmp_path):
+    from generator.load.content import FrontMatter, load_modules
+
+    assert {"title", "summary", "kind", "days_before", "distance"} <= known_keys(FrontMatter)
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(
+        "---\ntitle: A\naudience: [web]\nsumary: typo\nsessions:\n  - kind: pre-race\n"
+        "    pressure: light\n    days_before: [5, 3]\n    minuts: 30\n---\nBody.\n",
+        encoding="utf-8")
+    _modules, problems = load_modules(content, tmp_path)
+    assert [(p.line, p.field, p.message) for p in problems] == [  # in the file's order
+        (3, "audience.0", "must be 'guide' or 'site' (got 'web')"),
+        (4, "sumary", "unknown key (did you mean 'summary'?)"),
+        (9, "sessions.0.minuts", "unknown key"),  # nothing close: no guess
+    ]

@@ -201,13 +201,35 @@ def shows_value(msg: str, value) -> bool:
     return any(isinstance(v, str) and v.strip() and v.strip()[:40] in msg for v in items)
 
 
-def pydantic_problems(
-    exc, path: str, line_of: callable, default_line: int | None, severity: str = "error"
-) -> list[Problem]:
-    """Turn a pydantic ValidationError into located problems.
+def known_keys(model) -> frozenset[str]:
+    """Every key ``model`` (a pydantic model class) and the models inside it accept."""
+    import typing
 
-    ``line_of(loc)`` maps a field location tuple to a line number (or None).
+    keys, seen, todo = set(), set(), [model]
+    while todo:
+        kind = todo.pop()
+        if isinstance(kind, type) and hasattr(kind, "model_fields") and kind not in seen:
+            seen.add(kind)
+            for name, field in kind.model_fields.items():
+                keys.add(field.alias or name)
+                todo.append(field.annotation)
+        else:
+            todo.extend(typing.get_args(kind))
+    return frozenset(keys)
+
+
+def pydantic_problems(
+    exc, path: str, line_of: callable, default_line: int | None, severity: str = "error",
+    model=None,
+) -> list[Problem]:
+    """Turn a pydantic ValidationError into located problems, in the order of their lines.
+
+    ``line_of(loc)`` maps a field location tuple to a line number (or None). ``model``,
+    the model that refused the data: an unknown key close to one it accepts says which
+    ("unknown key (did you mean 'summary'?)").
     """
+    import difflib
+
     problems = []
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
@@ -215,6 +237,10 @@ def pydantic_problems(
         msg = plain_message(err)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
+            close = difflib.get_close_matches(loc[-1], known_keys(model), n=1, cutoff=0.75) \
+                if model is not None and loc else []
+            if close:
+                msg += f" (did you mean {close[0]!r}?)"
         elif err["type"] == "missing":
             msg = "required field is missing"
         elif "input" in err and not isinstance(err["input"], dict) and not shows_value(
@@ -227,4 +253,4 @@ def pydantic_problems(
         problems.append(
             Problem(path, line_of(loc) or default_line, msg, field=field, severity=severity)
         )
-    return problems
+    return sorted(problems, key=lambda p: p.line or 0)

@@ -362,12 +362,12 @@ def load_brand(folder: Path, root: Path | None = None) -> tuple[Brand | None, li
     data, problems = read_toml(path, shown)
     if data is None:
         return None, problems
+    toml_text = path.read_text(encoding="utf-8")
     try:
         config = BrandConfig.model_validate(data)
     except ValidationError as exc:
-        text = path.read_text(encoding="utf-8")
-        return None, pydantic_problems(exc, shown, lambda loc: toml_key_line(text, loc), None)
-    toml_text = path.read_text(encoding="utf-8")
+        return None, pydantic_problems(exc, shown, lambda loc: toml_key_line(toml_text, loc),
+                                       None, model=BrandConfig)
     logo = folder / config.logo
     if not logo.is_file():
         return None, [Problem(shown, toml_key_line(toml_text, ("logo",)),

@@ -241,7 +241,7 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         meta = FrontMatter.model_validate(data)
     except ValidationError as exc:
         return None, pydantic_problems(
-            exc, shown, lambda loc: yaml_node_line(fm_text, loc, offset), 2
+            exc, shown, lambda loc: yaml_node_line(fm_text, loc, offset), 2, model=FrontMatter
         )
     first = text.count("\n", 0, len(text) - len(body.lstrip("\n"))) + 1  # body's 1st line
     deep = next((no for no, line in enumerate(body.lstrip("\n").split("\n"), first)

@@ -192,6 +192,7 @@ def load_project(root: Path) -> Project:
         config = ProjectConfig.model_validate(data)
     except ValidationError as exc:
         text = path.read_text(encoding="utf-8")
-        probs = pydantic_problems(exc, shown, lambda loc: toml_key_line(text, loc), None)
+        probs = pydantic_problems(exc, shown, lambda loc: toml_key_line(text, loc), None,
+                                  model=ProjectConfig)
         raise ConfigError(str(probs[0]), problems=probs) from None
     return Project(root, config)
