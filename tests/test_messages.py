@@ -78,3 +78,26 @@ def test_a_misspelt_key_is_answered_with_the_key_it_is_close_to(tmp_path):
         (4, "sumary", "unknown key (did you mean 'summary'?)"),
         (9, "sessions.0.minuts", "unknown key"),  # nothing close: no guess
     ]
+
+
+def test_a_misspelt_roster_column_or_field_is_answered_too(tmp_path):
+    """An unknown CSV column is ignored with a warning (a runner whose 'emial' column is
+    ignored gets no email): it names the column meant, or lists the known ones."""
+    from generator.load.roster import load_roster
+
+    csv = tmp_path / "roster.csv"
+    csv.write_text("id,name,emial,race_name,race_date,shoe_size\n"
+                   "x1,Ana,a@example.com,Berlin,2027-09-26,38\n", encoding="utf-8")
+    athletes, problems = load_roster(csv, None, tmp_path)
+    assert [a.id for a in athletes] == ["x1"] and athletes[0].email is None
+    said = [str(p) for p in problems]
+    assert said[0] == ("roster.csv:1: warning: unknown column 'emial' ignored (did you mean "
+                       "'email'?)")
+    assert said[1].startswith("roster.csv:1: warning: unknown column 'shoe_size' ignored "
+                              "(known: id, name, email, ")
+    yml = tmp_path / "roster.yaml"
+    yml.write_text("- id: y1\n  name: Y\n  race_name: M\n  race_date: 2027-04-18\n"
+                   "  emial: y@example.com\n", encoding="utf-8")
+    athletes, problems = load_roster(yml, None, tmp_path)
+    assert [str(p) for p in problems] == [
+        "roster.yaml:1: emial: unknown field (did you mean 'email'?)"]

@@ -218,6 +218,14 @@ def known_keys(model) -> frozenset[str]:
     return frozenset(keys)
 
 
+def did_you_mean(name: str, known) -> str:
+    """" (did you mean 'summary'?)" when ``name`` is close to one of ``known``, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def pydantic_problems(
     exc, path: str, line_of: callable, default_line: int | None, severity: str = "error",
     model=None,
@@ -228,8 +236,6 @@ def pydantic_problems(
     the model that refused the data: an unknown key close to one it accepts says which
     ("unknown key (did you mean 'summary'?)").
     """
-    import difflib
-
     problems = []
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
@@ -237,10 +243,8 @@ def pydantic_problems(
         msg = plain_message(err)
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-            close = difflib.get_close_matches(loc[-1], known_keys(model), n=1, cutoff=0.75) \
-                if model is not None and loc else []
-            if close:
-                msg += f" (did you mean {close[0]!r}?)"
+            if model is not None and loc:
+                msg += did_you_mean(loc[-1], known_keys(model))
         elif err["type"] == "missing":
             msg = "required field is missing"
         elif "input" in err and not isinstance(err["input"], dict) and not shows_value(

@@ -47,9 +47,15 @@ PATTERN_WORDS = {
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and ``noun`` in the command line's English: "1 error", "0 errors", "2
     entries" (a consonant's "y" becomes "ies"); ``plural`` for any other plural."""
+    return f"{n} {noun_for(n, noun, plural)}"
+
+
+def noun_for(n: int, noun: str, plural: str | None = None) -> str:
+    """``noun`` as :func:`counted` says it after ``n``, without the number ("column" for
+    one missing column, "columns" for two)."""
     if n == 1:
-        return f"{n} {noun}"
+        return noun
     if plural is None:
         plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" \
             else noun + "s"
-    return f"{n} {plural}"
+    return plural

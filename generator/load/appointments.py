@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.errors import Problem, display_path
-from generator.core.vocab import SESSION_KINDS
+from generator.core.vocab import SESSION_KINDS, noun_for
 
 COLUMNS = ("id", "date", "time", "kind", "status")
 STATUSES = ("booked", "cancelled")
@@ -90,7 +90,7 @@ def load_appointments(path: Path, root: Path | None = None,
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header and c not in ("time", "status")]
     if missing:
-        columns = "column" if len(missing) == 1 else "columns"
+        columns = noun_for(len(missing), "column")
         return {}, [Problem(shown, 1, f"missing {columns}: {', '.join(missing)} (expected "
                             f"{','.join(COLUMNS)})")]
     found: dict[str, list[Appointment]] = {}

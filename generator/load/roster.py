@@ -18,11 +18,13 @@ from pydantic import ValidationError
 from generator.core.counted import Counted, limited_records
 from generator.core.errors import (
     Problem,
+    did_you_mean,
     display_path,
     plain_message,
     shows_value,
     yaml_error_line,
 )
+from generator.core.vocab import noun_for
 from generator.load.athlete import (
     EMAIL_RE,
     ID_RE,
@@ -108,16 +110,16 @@ def _csv_records(text: str, shown: str):
         raise _FileProblem(Problem(shown, 1, "the first line is empty (expected a header row)"))
     dupes = sorted({h for h in header if header.count(h) > 1 and h})
     if dupes:
-        raise _FileProblem(Problem(shown, 1, f"duplicated {_columns(dupes)}: {', '.join(dupes)}"))
+        raise _FileProblem(Problem(shown, 1, f"duplicated {noun_for(len(dupes), 'column')}: "
+                                   f"{', '.join(dupes)}"))
     missing = [f for f in REQUIRED if f not in header]
     if missing:
-        raise _FileProblem(Problem(shown, 1, f"missing required {_columns(missing)}: "
-                                   f"{', '.join(missing)}"))
+        raise _FileProblem(Problem(shown, 1, f"missing required "
+                                   f"{noun_for(len(missing), 'column')}: {', '.join(missing)}"))
     extra = [h for h in header if h not in FIELDS and h not in REFUSED]
     header_problems = [Problem(shown, 1, REFUSED[h], field=h) for h in header if h in REFUSED]
-    header_problems += [Problem(shown, 1, f"unknown column {h!r} ignored "
-                                f"(known: {', '.join(FIELDS)})", severity="warning")
-                        for h in extra if h]
+    header_problems += [Problem(shown, 1, f"unknown column {h!r} ignored" + (did_you_mean(
+        h, FIELDS) or f" (known: {', '.join(FIELDS)})"), severity="warning") for h in extra if h]
     # count first, keep nothing: an oversized roster is refused in bounded memory
     count = sum(1 for cells in _cells(text, delimiter, shown) if any(c.strip() for c in cells))
     if count > MAX_ROWS:
@@ -321,7 +323,8 @@ def load_roster(
                 problems.append(Problem(shown, line, REFUSED[key], field=key))
         unknown = [k for k in record if k not in FIELDS]
         if unknown and kind != "csv":
-            problems.append(Problem(shown, line, "unknown field", field=unknown[0]))
+            problems.append(Problem(shown, line, "unknown field" + did_you_mean(unknown[0], FIELDS),
+                                    field=unknown[0]))
             continue
         try:
             athlete, bad_email = _validate(record)
@@ -351,10 +354,6 @@ def load_roster(
     if lines is not None:
         lines.update((a.id, seen[a.id]) for a in athletes)
     return athletes, problems
-
-
-def _columns(names: list[str]) -> str:
-    return "column" if len(names) == 1 else "columns"
 
 
 def _validate(record: dict) -> tuple[Athlete, object | None]:
