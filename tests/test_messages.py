@@ -101,3 +101,21 @@ def test_a_misspelt_roster_column_or_field_is_answered_too(tmp_path):
     athletes, problems = load_roster(yml, None, tmp_path)
     assert [str(p) for p in problems] == [
         "roster.yaml:1: emial: unknown field (did you mean 'email'?)"]
+
+
+@pytest.mark.parametrize("front, line, said", [
+    ('title: "unclosed\norder: 3\n', 4,
+     "invalid YAML: found unexpected end of stream (in the quoted text that starts on line 2)"),
+    ("title: X\ntags: [a, b\norder: 3\n", 4,
+     "invalid YAML: expected ',' or ']', but got ':' (in the [ ] list that starts on line 3)"),
+    ("title: X\nwhen:\n\tdistance: [marathon]\n", 4,
+     "invalid YAML: a tab character; indent with spaces"),
+])
+def test_broken_yaml_says_where_what_it_was_reading_began(tmp_path, front, line, said):
+    from generator.load.content import load_modules
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text(f"---\n{front}---\nBody.\n", encoding="utf-8")
+    _modules, problems = load_modules(content, tmp_path)
+    assert [(p.line, p.message) for p in problems] == [(line, said)]

@@ -166,6 +166,29 @@ def yaml_error_line(exc: Exception) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+# what PyYAML was reading when it failed, said for the person who edits the file
+_YAML_CONTEXTS = {"while scanning a quoted scalar": "the quoted text",
+                  "while parsing a flow sequence": "the [ ] list",
+                  "while parsing a flow mapping": "the { } mapping",
+                  "while parsing a block mapping": "the keys",
+                  "while scanning a simple key": "the key"}
+
+
+def yaml_reason(exc: Exception, offset: int = 0) -> str:
+    """Why PyYAML refused a text, for ``invalid YAML: ...``: its problem, and where the
+    construct it was reading began when that is another line ("found unexpected end of
+    stream (in the quoted text that starts on line 2)"); a tab is said as one. ``offset``:
+    lines before the text in its file (front matter starts on line 2)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "'\\t' that cannot start any token" in problem:
+        return "a tab character; indent with spaces"
+    where = _YAML_CONTEXTS.get(getattr(exc, "context", None) or "")
+    start, end = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
+    if where and start is not None and (end is None or start.line != end.line):
+        problem += f" (in {where} that starts on line {start.line + 1 + offset})"
+    return problem
+
+
 # pydantic's messages for a value of the wrong kind, said for people who edit
 # spreadsheets and Markdown rather than Python
 _KINDS = {"int_parsing": "a whole number", "int_type": "a whole number",

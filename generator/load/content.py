@@ -23,6 +23,7 @@ from generator.core.errors import (
     display_paths,
     pydantic_problems,
     yaml_error_line,
+    yaml_reason,
 )
 from generator.core.vocab import SLUG, Distance, Experience, Frequency, Pressure
 from generator.core.vocab import SessionKind as Kind
@@ -229,8 +230,8 @@ def parse_module(path: Path, shown: str) -> tuple[Module | None, list[Problem]]:
         data = load_yaml(fm_text)
     except yaml.YAMLError as exc:
         line = yaml_error_line(exc)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [Problem(shown, line + offset if line else 1, f"invalid YAML: {reason}")]
+        return None, [Problem(shown, line + offset if line else 1,
+                              f"invalid YAML: {yaml_reason(exc, offset)}")]
     if not isinstance(data, dict):
         return None, [Problem(shown, 2, "front matter must be a mapping of keys to values")]
     if is_translation(path):

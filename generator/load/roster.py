@@ -23,6 +23,7 @@ from generator.core.errors import (
     plain_message,
     shows_value,
     yaml_error_line,
+    yaml_reason,
 )
 from generator.core.vocab import noun_for
 from generator.load.athlete import (
@@ -183,9 +184,8 @@ def _structured_records(text: str, shown: str, kind: str):
     except RecursionError:
         raise _FileProblem(Problem(shown, None, "invalid JSON: nested too deeply")) from None
     except yaml.YAMLError as exc:
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _FileProblem(Problem(shown, yaml_error_line(exc), f"invalid YAML: {reason}")
-                           ) from None
+        raise _FileProblem(Problem(shown, yaml_error_line(exc),
+                                   f"invalid YAML: {yaml_reason(exc)}")) from None
     if isinstance(data, dict) and "athletes" in data:
         data = data["athletes"]
         prefix: tuple[str, ...] = ("athletes",)
