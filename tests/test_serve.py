@@ -137,7 +137,8 @@ def test_broken_front_matter_shows_the_error_in_the_browser_then_recovers(served
         # no manual reload: the injected script notices the new build by itself
         page.wait_for_selector("ul.errors", timeout=TIMEOUT * 1000)
         errors = page.locator("ul.errors li").all_inner_texts()
-        assert "content/pre-race-massage.md:2: titel: unknown key" in errors
+        assert ("content/pre-race-massage.md:2: titel: unknown key (did you mean 'title'?)"
+                in errors)
         assert "content/pre-race-massage.md:2: title: required field is missing" in errors
         assert served.process.poll() is None, "the server must survive a broken file"
     finally:
