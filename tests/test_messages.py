@@ -110,6 +110,11 @@ def test_a_misspelt_roster_column_or_field_is_answered_too(tmp_path):
      "invalid YAML: expected ',' or ']', but got ':' (in the [ ] list that starts on line 3)"),
     ("title: X\nwhen:\n\tdistance: [marathon]\n", 4,
      "invalid YAML: a tab character; indent with spaces"),
+    ("title: Massage: why it helps\norder: 1\n", 2,
+     "invalid YAML: a second ': ' on one line; put text that holds ': ' in quotes"),
+    ("title: X\nwhen:\n  distance: [marathon]\n experience: [first]\n", 5,
+     "invalid YAML: this line's indentation does not line up with the lines above it "
+     "(in the block of keys that starts on line 2)"),
 ])
 def test_broken_yaml_says_where_what_it_was_reading_began(tmp_path, front, line, said):
     from generator.load.content import load_modules

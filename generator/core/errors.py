@@ -170,7 +170,7 @@ def yaml_error_line(exc: Exception) -> int | None:
 _YAML_CONTEXTS = {"while scanning a quoted scalar": "the quoted text",
                   "while parsing a flow sequence": "the [ ] list",
                   "while parsing a flow mapping": "the { } mapping",
-                  "while parsing a block mapping": "the keys",
+                  "while parsing a block mapping": "the block of keys",
                   "while scanning a simple key": "the key"}
 
 
@@ -182,6 +182,10 @@ def yaml_reason(exc: Exception, offset: int = 0) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if "'\\t' that cannot start any token" in problem:
         return "a tab character; indent with spaces"
+    if problem == "mapping values are not allowed here":
+        return "a second ': ' on one line; put text that holds ': ' in quotes"
+    if problem.startswith("expected <block end>"):
+        problem = "this line's indentation does not line up with the lines above it"
     where = _YAML_CONTEXTS.get(getattr(exc, "context", None) or "")
     start, end = getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)
     if where and start is not None and (end is None or start.line != end.line):

@@ -1,7 +1,8 @@
 """The domain's words, defined once: weekdays, distances, experience, frequencies,
 session kinds and pressures. Schemas (roster, brands, front matter), the planner and the
-pages all take them from here; and :func:`counted`, for the English the command line
-speaks ("1 brand", "3 brands")."""
+pages all take them from here; the shapes of text fields with the words messages say them
+in (:data:`PATTERN_WORDS`); and :func:`counted`, for the English the command line speaks
+("1 brand", "3 brands")."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ PATTERN_WORDS = {
     EMAIL_SHAPE: "an email address, such as hello@example.com",
     FONT_NAME: "a font family's name: letters, digits, spaces, '_' or '-' (at most 60)",
 }
+
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and ``noun`` in the command line's English: "1 error", "0 errors", "2
