@@ -12,6 +12,7 @@ import os
 import reprlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import get_args
 
 from generator.core.vocab import PATTERN_WORDS
 
@@ -230,8 +231,6 @@ def shows_value(msg: str, value) -> bool:
 
 def known_keys(model) -> frozenset[str]:
     """Every key ``model`` (a pydantic model class) and the models inside it accept."""
-    import typing
-
     keys, seen, todo = set(), set(), [model]
     while todo:
         kind = todo.pop()
@@ -241,7 +240,7 @@ def known_keys(model) -> frozenset[str]:
                 keys.add(field.alias or name)
                 todo.append(field.annotation)
         else:
-            todo.extend(typing.get_args(kind))
+            todo.extend(get_args(kind))
     return frozenset(keys)
 
 

@@ -54,7 +54,6 @@ class Note(str):
     def __new__(cls, msgid: str | tuple[str, str], **values) -> Note:
         if isinstance(msgid, tuple):
             singular, plural = msgid
-            msgid = (singular, plural)
             text = singular if _count(msgid, values) == 1 else plural
         else:
             text = msgid
