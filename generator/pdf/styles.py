@@ -195,8 +195,7 @@ def _check_units(node) -> None:
     unit = getattr(node, "unit", None)
     if isinstance(unit, str) and unit.lower() in _VIEWPORT_UNITS:
         raise _NotAKey(unit)
-    for inner in (getattr(node, "arguments", None) or ()), (getattr(node, "content", None)
-                                                             or ()):
+    for inner in (getattr(node, "arguments", None), getattr(node, "content", None)):
         if isinstance(inner, (list, tuple)):
             for item in inner:
                 _check_units(item)
